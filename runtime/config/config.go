@@ -1,0 +1,37 @@
+// Package config reads the settings every vendor binary shares from the
+// environment (go-envconfig, one prefix per vendor) and validates them all
+// at once, without any network call.
+package config
+
+import (
+	"time"
+)
+
+// Common holds the settings every vendor binary has, under its prefix
+// (OP_BASE_URL, OKTA_BASE_URL, ...). The help tags are the user
+// documentation: `metadata` and the packaged settings file are built from them.
+type Common struct {
+	BaseURL         string        `env:"BASE_URL" help:"API base URL (https; plain http only for loopback addresses)."`
+	Instance        string        `env:"INSTANCE, default=default" help:"Instance name: names the state file, the lock and the queue location, so several tenants can run side by side."`
+	StateDir        string        `env:"STATE_DIR, default=/var/ossec/var/wodles/{vendor}" help:"Directory for the state file when STATE_FILE is unset."`
+	StateFile       string        `env:"STATE_FILE" help:"State file path (default: STATE_DIR/<instance>.state.json)."`
+	SecretsFile     string        `env:"SECRETS_FILE" help:"KEY=VALUE secrets file (mode 0600 or 0640)."`
+	CredentialsDir  string        `env:"CREDENTIALS_DIR" help:"Directory with one file per secret key (systemd LoadCredential); default $CREDENTIALS_DIRECTORY."`
+	Debug           int           `env:"DEBUG, default=0" help:"Log level: 0 warnings and errors, 1 info, 2 debug, 3 trace (HTTP attempts)."`
+	LogFile         string        `env:"LOG_FILE" help:"Log file; logs go to stderr only when unset (never to stdout)."`
+	LogMaxBytes     int64         `env:"LOG_MAX_BYTES, default=10485760" help:"Log file size at which it is rotated to .1."`
+	LookbackHours   float64       `env:"LOOKBACK_HOURS, default=24" help:"How far back a first run (or --all) starts, in hours."`
+	MaxEventsPerRun int           `env:"MAX_EVENTS_PER_RUN, default=50000" help:"Stop at a page boundary once a module emitted this many events (0 = no cap)."`
+	MaxBytesPerRun  int64         `env:"MAX_BYTES_PER_RUN, default=50000000" help:"Stop at a page boundary once a module emitted this many bytes (0 = no cap)."`
+	MaxRuntime      time.Duration `env:"MAX_RUNTIME, default=240s" help:"Run deadline, below the wodle <timeout>: stop at a page boundary with the cursor saved."`
+	Sink            string        `env:"SINK, default=stdout" help:"Where events go: stdout (command wodle) or wazuh-queue (Wazuh's local queue socket)."`
+	QueueSocket     string        `env:"QUEUE_SOCKET, default=/var/ossec/queue/sockets/queue" help:"Wazuh's queue socket for SINK=wazuh-queue."`
+	Tag             string        `env:"TAG" help:"Wodle tag; events get location command_<tag> (default: vendor, or vendor-instance)."`
+	QueueEPS        int           `env:"QUEUE_EPS, default=1000" help:"Events per second sent to the queue socket (SINK=wazuh-queue)."`
+	MaxLineBytes    int           `env:"MAX_LINE_BYTES, default=60000" help:"Byte budget of one event line; larger strings are shrunk with a marker."`
+	MaxFields       int           `env:"MAX_FIELDS, default=256" help:"Leaf-field budget of one event (Wazuh's decoder_order_size); deeper objects are folded into strings."`
+	ProxyURL        string        `env:"PROXY_URL" help:"HTTP(S) proxy; default from HTTPS_PROXY/NO_PROXY."`
+	CAFile          string        `env:"CA_FILE" help:"Extra PEM CA certificates to trust."`
+	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT, default=60s" help:"Timeout of one HTTP attempt, body included."`
+	PageSize        int           `env:"PAGE_SIZE" help:"Records per request (default: the vendor's maximum)."`
+}

@@ -1,0 +1,42 @@
+// Package httpx is the only way a vendor talks HTTP: one client per run with
+// timeouts, proxy, custom CA, TLS >= 1.2, retries bounded by the run deadline,
+// client-side pacing, pluggable auth and a same-host check for next-page URLs.
+package httpx
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Request is one logical API call; the client may send it several times.
+type Request struct {
+	Method string
+	// URL is absolute, or a path (with query) resolved against the base URL.
+	URL string
+	// Header is copied onto every attempt.
+	Header http.Header
+	// Body is resent verbatim on every attempt; nil for none.
+	Body []byte
+	// Endpoint names the pacing bucket (e.g. "auditevents"); "" shares the default bucket.
+	Endpoint string
+}
+
+// Authenticator adds credentials to one attempt. It is called again on every
+// retry, so signers can stamp a fresh Date and signature.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request, body []byte) error
+}
+
+// RateLimitPolicy tells how long to wait after a 429 (or other throttle
+// answer) when the standard Retry-After header says nothing, from vendor
+// headers or body. ok=false means "no opinion": the client's floor applies.
+type RateLimitPolicy interface {
+	RetryDelay(resp *http.Response, body []byte, now time.Time) (wait time.Duration, ok bool)
+}
+
+// Handler consumes a successful (2xx) response body. An error for which
+// IsRetryable reports true (connection reset, unexpected EOF mid-body) is
+// retried like a network error; any other error is returned as is.
+type Handler func(resp *http.Response, body io.Reader) error

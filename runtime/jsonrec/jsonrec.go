@@ -1,0 +1,33 @@
+// Package jsonrec decodes one API page as a token stream and keeps each
+// record as its raw, compacted bytes: no map round trip (slow, reorders
+// keys, loses integer precision), memory bounded by one page.
+package jsonrec
+
+// Spec says where a page keeps its records.
+type Spec struct {
+	// Arrays maps the dotted path of each record array ("items",
+	// "response.authlogs") to the kind given to its records. The path ""
+	// means the document itself is the array (Okta).
+	Arrays map[string]string
+	// Fields lists top-level string or number fields captured from each
+	// record ("uuid"), in this order, for IDs and cursors.
+	Fields []string
+}
+
+// Item is one record of a page.
+type Item struct {
+	// Raw is the record's compact JSON.
+	Raw []byte
+	// Kind is the kind of the array it came from.
+	Kind string
+	// Fields holds the values of Spec.Fields ("" when absent or not a scalar).
+	Fields []string
+}
+
+// Page is a decoded page.
+type Page struct {
+	Items []Item
+	// Meta holds every value outside the record arrays by dotted path
+	// ("cursor", "has_more", "response.metadata.next_offset"), as raw JSON.
+	Meta map[string][]byte
+}
