@@ -1,0 +1,3 @@
+module github.com/wodlekit/wodlekit/tools/rulekit
+
+go 1.26
