@@ -1,0 +1,453 @@
+// Package state keeps each vendor instance's cursors and recently seen
+// event IDs in one JSON file, written atomically after every page so that a
+// crash replays at most the page in flight and never skips events.
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Version is the state file format this package writes; files with a higher
+// version were written by a newer release and are never touched.
+const Version = 1
+
+// DefaultRecentMax bounds each module's de-duplication window when Options leaves it zero.
+const DefaultRecentMax = 5000
+
+// Options identify the instance a state file belongs to, so a file copied
+// between instances is detected instead of silently resuming the wrong cursor.
+type Options struct {
+	Vendor, Instance string
+	// RecentMax bounds the recent-ID set per module; 0 means DefaultRecentMax.
+	RecentMax int
+	// Now is the clock, replaceable so tests get stable timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// Notice is something Open had to do that the runner must report as an event
+// (a corrupt file kept aside, a fallback to the previous copy).
+type Notice struct {
+	Level   string // "warning" or "error"
+	Message string
+}
+
+// File is the on-disk document, also returned by Snapshot for `state show`.
+type File struct {
+	Version   int                    `json:"version"`
+	Vendor    string                 `json:"vendor"`
+	Instance  string                 `json:"instance"`
+	UpdatedAt time.Time              `json:"updated_at"`
+	Modules   map[string]ModuleState `json:"modules"`
+}
+
+// ModuleState is one module's resume point and de-duplication window.
+type ModuleState struct {
+	// Cursor is kept byte for byte as the vendor's API gave it.
+	Cursor    json.RawMessage `json:"cursor,omitempty"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	// Recent is oldest first, so eviction order survives a restart.
+	Recent []string `json:"recent"`
+}
+
+// Store is an open state file; all methods are safe for concurrent use
+// because modules run concurrently and each commits after its own pages.
+type Store struct {
+	path, vendor, instance string
+	max                    int
+	now                    func() time.Time
+
+	mu      sync.RWMutex // guards the in-memory state below
+	modules map[string]*modState
+	updated time.Time
+	gen     uint64 // bumped on every change; lets writers skip superseded snapshots
+
+	wmu     sync.Mutex // serialises file writes
+	written uint64     // generation of the newest snapshot on disk
+
+	// hook lets tests fail or observe the write at each step; nil in production.
+	hook func(step string, tmp *os.File) error
+}
+
+type modState struct {
+	cursor  json.RawMessage
+	updated time.Time
+	ring    []string // FIFO window; when full, head is the oldest entry
+	head    int
+	set     map[string]struct{}
+	enc     []byte // cached encoding, nil when stale: unchanged modules are not re-encoded
+}
+
+func newModule() *modState {
+	return &modState{set: make(map[string]struct{})}
+}
+
+func (m *modState) add(id string, max int) {
+	if id == "" {
+		return
+	}
+	if _, ok := m.set[id]; ok {
+		return
+	}
+	m.set[id] = struct{}{}
+	if len(m.ring) < max {
+		m.ring = append(m.ring, id)
+		return
+	}
+	delete(m.set, m.ring[m.head])
+	m.ring[m.head] = id
+	m.head = (m.head + 1) % max
+}
+
+func (m *modState) recent() []string {
+	out := make([]string, 0, len(m.ring))
+	out = append(out, m.ring[m.head:]...)
+	return append(out, m.ring[:m.head]...)
+}
+
+// Open loads the state at path, recovering from a missing or corrupt file as
+// the design requires: never silently starting from "now". The returned
+// notices must be reported by the caller even when err is nil.
+func Open(path string, o Options) (*Store, []Notice, error) {
+	if o.Vendor == "" || o.Instance == "" {
+		return nil, nil, fmt.Errorf("state %s: vendor and instance are required", path)
+	}
+	if o.RecentMax < 0 {
+		return nil, nil, fmt.Errorf("state %s: RecentMax %d is negative", path, o.RecentMax)
+	}
+	s := &Store{
+		path:     path,
+		vendor:   o.Vendor,
+		instance: o.Instance,
+		max:      o.RecentMax,
+		now:      o.Now,
+		modules:  make(map[string]*modState),
+	}
+	if s.max == 0 {
+		s.max = DefaultRecentMax
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, nil, fmt.Errorf("state %s: creating directory: %w", path, err)
+	}
+	f, notices, err := s.recover()
+	if err != nil {
+		return nil, nil, err
+	}
+	if f != nil {
+		s.load(f)
+	}
+	return s, notices, nil
+}
+
+func (s *Store) prevPath() string { return s.path + ".prev" }
+
+// recover picks the file to resume from; nil with no error means empty state.
+func (s *Store) recover() (*File, []Notice, error) {
+	f, err := s.read(s.path)
+	if err == nil {
+		return f, nil, nil
+	}
+	var ce *corruptError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		prev, perr := s.read(s.prevPath())
+		switch {
+		case perr == nil:
+			return prev, []Notice{{"warning", fmt.Sprintf(
+				"state file %s is missing; resumed from the previous copy %s (at most one checkpoint older, duplicates are filtered)",
+				s.path, s.prevPath())}}, nil
+		case errors.Is(perr, fs.ErrNotExist):
+			return nil, nil, nil
+		case errors.As(perr, &ce):
+			return nil, []Notice{{"error", fmt.Sprintf(
+				"state file %s is missing and the previous copy %s is unusable (%s); the run will use the lookback window",
+				s.path, s.prevPath(), ce.reason)}}, nil
+		default:
+			return nil, nil, perr
+		}
+	case errors.As(err, &ce):
+		aside, merr := s.moveAside()
+		if merr != nil {
+			return nil, nil, fmt.Errorf("state %s is corrupt (%s) and could not be kept aside: %w", s.path, ce.reason, merr)
+		}
+		msg := fmt.Sprintf("state file %s is corrupt (%s); kept it as %s", s.path, ce.reason, aside)
+		prev, perr := s.read(s.prevPath())
+		var pce *corruptError
+		switch {
+		case perr == nil:
+			return prev, []Notice{{"error", msg + fmt.Sprintf(
+				" and resumed from the previous copy %s (at most one checkpoint older, duplicates are filtered)", s.prevPath())}}, nil
+		case errors.Is(perr, fs.ErrNotExist):
+			return nil, []Notice{{"error", msg + "; there is no previous copy, the run will use the lookback window"}}, nil
+		case errors.As(perr, &pce):
+			return nil, []Notice{{"error", msg + fmt.Sprintf(
+				"; the previous copy %s is unusable too (%s), the run will use the lookback window", s.prevPath(), pce.reason)}}, nil
+		default:
+			return nil, nil, perr
+		}
+	default:
+		return nil, nil, err
+	}
+}
+
+func (s *Store) moveAside() (string, error) {
+	base := s.path + ".corrupt-" + s.now().UTC().Format("20060102T150405Z")
+	for i := 0; ; i++ {
+		aside := base
+		if i > 0 {
+			aside += "-" + strconv.Itoa(i)
+		}
+		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Rename(s.path, aside); err != nil {
+				return "", err
+			}
+			return aside, syncDir(filepath.Dir(s.path))
+		}
+	}
+}
+
+// corruptError marks a file that is ours to set aside; other errors (I/O,
+// permissions, a future version) must stop the run instead.
+type corruptError struct{ reason string }
+
+func (e *corruptError) Error() string { return e.reason }
+
+// read returns fs.ErrNotExist (wrapped), *corruptError, a future-version error, or an I/O error.
+func (s *Store) read(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	var probe struct {
+		Version json.RawMessage `json:"version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, &corruptError{describeJSONError(data, err)}
+	}
+	var v int
+	if err := json.Unmarshal(probe.Version, &v); err != nil || probe.Version == nil {
+		return nil, &corruptError{"no valid version field"}
+	}
+	if v > Version {
+		return nil, fmt.Errorf("state %s has version %d but this release supports up to %d: it was written by a newer release (downgrade?); refusing to touch it", path, v, Version)
+	}
+	if v != Version {
+		return nil, &corruptError{fmt.Sprintf("unsupported version %d", v)}
+	}
+	var f File
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, &corruptError{describeJSONError(data, err)}
+	}
+	if f.Vendor != s.vendor || f.Instance != s.instance {
+		return nil, &corruptError{fmt.Sprintf("it belongs to vendor %q instance %q, not %q %q", f.Vendor, f.Instance, s.vendor, s.instance)}
+	}
+	return &f, nil
+}
+
+// describeJSONError gives line and column so a hand-edited file can be fixed.
+func describeJSONError(data []byte, err error) string {
+	off := int64(-1)
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 {
+		return err.Error()
+	}
+	off = min(off, int64(len(data)))
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
+	return fmt.Sprintf("line %d, column %d (byte offset %d): %v", line, col, off, err)
+}
+
+func (s *Store) load(f *File) {
+	s.updated = f.UpdatedAt
+	for name, ms := range f.Modules {
+		m := newModule()
+		if c := bytes.TrimSpace(ms.Cursor); len(c) > 0 && !bytes.Equal(c, []byte("null")) {
+			m.cursor = bytes.Clone(ms.Cursor)
+		}
+		m.updated = ms.UpdatedAt
+		for _, id := range ms.Recent {
+			m.add(id, s.max)
+		}
+		s.modules[name] = m
+	}
+}
+
+// Cursor returns a copy of module's saved cursor, or nil when it has none.
+func (s *Store) Cursor(module string) json.RawMessage {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if m := s.modules[module]; m != nil && m.cursor != nil {
+		return bytes.Clone(m.cursor)
+	}
+	return nil
+}
+
+// Seen reports whether id is in module's recent window, to drop replayed events.
+func (s *Store) Seen(module, id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.modules[module]
+	if m == nil {
+		return false
+	}
+	_, ok := m.set[id]
+	return ok
+}
+
+// Commit records a page handed to the sink and makes it durable before
+// returning, so a crash afterwards never replays more than the next page.
+// A nil cursor clears the module's cursor; ids join the bounded window.
+func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) error {
+	if module == "" {
+		return fmt.Errorf("state %s: commit: empty module name", s.path)
+	}
+	if len(cursor) > 0 && !json.Valid(cursor) {
+		return fmt.Errorf("state %s: commit %s: cursor is not valid JSON", s.path, module)
+	}
+	s.mu.Lock()
+	m := s.modules[module]
+	if m == nil {
+		m = newModule()
+		s.modules[module] = m
+	}
+	if c := bytes.TrimSpace(cursor); len(c) == 0 || bytes.Equal(c, []byte("null")) {
+		m.cursor = nil
+	} else {
+		m.cursor = bytes.Clone(cursor)
+	}
+	for _, id := range ids {
+		m.add(id, s.max)
+	}
+	now := s.now().UTC()
+	m.updated = now
+	m.enc = nil
+	s.updated = now
+	gen, data := s.snapshotLocked()
+	s.mu.Unlock()
+	return s.persist(gen, data)
+}
+
+// Reset forgets module's cursor and window ("" forgets every module), so the
+// next run starts from the lookback.
+func (s *Store) Reset(module string) error {
+	s.mu.Lock()
+	if module == "" {
+		s.modules = make(map[string]*modState)
+	} else {
+		delete(s.modules, module)
+	}
+	s.updated = s.now().UTC()
+	gen, data := s.snapshotLocked()
+	s.mu.Unlock()
+	return s.persist(gen, data)
+}
+
+// Snapshot returns a deep copy for display; later commits do not change it.
+func (s *Store) Snapshot() File {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	f := File{Version: Version, Vendor: s.vendor, Instance: s.instance, UpdatedAt: s.updated, Modules: make(map[string]ModuleState, len(s.modules))}
+	for name, m := range s.modules {
+		f.Modules[name] = ModuleState{Cursor: bytes.Clone(m.cursor), UpdatedAt: m.updated, Recent: m.recent()}
+	}
+	return f
+}
+
+// snapshotLocked encodes the file by hand: modules whose state did not change
+// reuse their cached bytes, and cursors are copied verbatim (already
+// validated) instead of being re-parsed by encoding/json.
+func (s *Store) snapshotLocked() (uint64, []byte) {
+	s.gen++
+	names := make([]string, 0, len(s.modules))
+	size := 128
+	for name, m := range s.modules {
+		names = append(names, name)
+		if m.enc == nil {
+			m.enc = m.encode(nil)
+		}
+		size += len(name) + len(m.enc) + 4
+	}
+	sort.Strings(names)
+	b := make([]byte, 0, size)
+	b = append(b, `{"version":`...)
+	b = strconv.AppendInt(b, Version, 10)
+	b = append(b, `,"vendor":`...)
+	b = appendString(b, s.vendor)
+	b = append(b, `,"instance":`...)
+	b = appendString(b, s.instance)
+	b = append(b, `,"updated_at":`...)
+	b = appendTime(b, s.updated)
+	b = append(b, `,"modules":{`...)
+	for i, name := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, name)
+		b = append(b, ':')
+		b = append(b, s.modules[name].enc...)
+	}
+	b = append(b, "}}\n"...)
+	return s.gen, b
+}
+
+func (m *modState) encode(b []byte) []byte {
+	b = append(b, '{')
+	if m.cursor != nil {
+		b = append(b, `"cursor":`...)
+		b = append(b, m.cursor...)
+		b = append(b, ',')
+	}
+	b = append(b, `"updated_at":`...)
+	b = appendTime(b, m.updated)
+	b = append(b, `,"recent":[`...)
+	first := true
+	for _, part := range [2][]string{m.ring[m.head:], m.ring[:m.head]} {
+		for _, id := range part {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendString(b, id)
+		}
+	}
+	return append(b, "]}"...)
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+// appendString copies plain ASCII straight through (the common case for
+// event IDs) and defers anything needing escapes to encoding/json.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
