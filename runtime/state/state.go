@@ -270,7 +270,8 @@ func describeJSONError(data []byte, err error) string {
 	if off < 0 {
 		return err.Error()
 	}
-	off = min(off, int64(len(data)))
+	// Offset counts the bytes read, so the offending byte is the one before it.
+	off = min(max(off-1, 0), int64(len(data)))
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
 	return fmt.Sprintf("line %d, column %d (byte offset %d): %v", line, col, off, err)
