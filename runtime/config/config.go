@@ -33,5 +33,6 @@ type Common struct {
 	ProxyURL        string        `env:"PROXY_URL" help:"HTTP(S) proxy; default from HTTPS_PROXY/NO_PROXY."`
 	CAFile          string        `env:"CA_FILE" help:"Extra PEM CA certificates to trust."`
 	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT, default=60s" help:"Timeout of one HTTP attempt, body included."`
+	RequestsPerMin  int           `env:"REQUESTS_PER_MINUTE" help:"Client-side request budget (default: the vendor's documented limit; -1 disables pacing)."`
 	PageSize        int           `env:"PAGE_SIZE" help:"Records per request (default: the vendor's maximum)."`
 }

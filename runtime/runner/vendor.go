@@ -33,8 +33,6 @@ type Vendor struct {
 	// AllowedHosts lists the base URL hosts accepted ("events.1password.com",
 	// "*.okta.com"); empty allows any https host. Loopback is always allowed.
 	AllowedHosts []string
-	// DefaultLookback applies to a first run when no lookback is configured.
-	DefaultLookback time.Duration
 	// MaxLookback is the vendor's retention; longer lookbacks are clamped with a warning.
 	MaxLookback time.Duration
 	// Secrets are the secret keys the vendor reads through the credential chain.
@@ -43,6 +41,17 @@ type Vendor struct {
 	// with go-envconfig under EnvPrefix (field tags `env:"REGION"`, `help`
 	// for the documentation). Validate() error is called when present.
 	Settings any
+	// MaxPageSize is the largest page the API serves; PAGE_SIZE defaults to it.
+	MaxPageSize int
+	// DedupWindow is how many recent event IDs per module the state keeps
+	// (default 5000): at least the largest replay (one page, or an overlap).
+	DedupWindow int
+	// Interval is the wodle interval the packaged ossec.conf snippet uses
+	// (default 5m); the snippet's timeout and MAX_RUNTIME stay below it.
+	Interval time.Duration
+	// RequestsPerMinute paces all requests client-side to the vendor's
+	// documented budget; REQUESTS_PER_MINUTE overrides it, 0 disables.
+	RequestsPerMinute int
 	// RateLimit is the vendor's 429 policy; nil uses Retry-After and the floor.
 	RateLimit httpx.RateLimitPolicy
 	// RetryFloor is the minimum wait after a 429 that carries no hint.

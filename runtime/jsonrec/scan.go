@@ -1,0 +1,254 @@
+package jsonrec
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// appendCompact appends src without insignificant whitespace. src must be
+// valid JSON (the decoder checked it); most vendors already send compact
+// records, so the common case is a single copy.
+func appendCompact(dst, src []byte) []byte {
+	if !hasSpaceOutsideStrings(src) {
+		return append(dst, src...)
+	}
+	inString := false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if inString {
+			dst = append(dst, c)
+			switch c {
+			case '\\':
+				i++
+				if i < len(src) {
+					dst = append(dst, src[i])
+				}
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			inString = true
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func hasSpaceOutsideStrings(b []byte) bool {
+	inString := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case ' ', '\t', '\n', '\r':
+			return true
+		}
+	}
+	return false
+}
+
+// SkipValue returns the index just past the JSON value starting at b[i].
+// b must hold valid compact JSON from i on; malformed input yields an index
+// somewhere in b, never a panic.
+func SkipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return len(b)
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	default:
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case ',', '}', ']':
+				return i
+			}
+		}
+		return len(b)
+	}
+}
+
+// skipString returns the index just past the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// EachMember calls fn for each top-level member of the compact object obj,
+// with the key as written (quotes included) and the raw value. It stops
+// when fn returns false or the input ends.
+func EachMember(obj []byte, fn func(key, value []byte) bool) {
+	if len(obj) < 2 || obj[0] != '{' {
+		return
+	}
+	i := 1
+	for i < len(obj) && obj[i] != '}' {
+		if obj[i] == ',' {
+			i++
+			continue
+		}
+		if obj[i] != '"' {
+			return
+		}
+		kEnd := skipString(obj, i)
+		key := obj[i:kEnd]
+		if kEnd >= len(obj) || obj[kEnd] != ':' {
+			return
+		}
+		vStart := kEnd + 1
+		vEnd := SkipValue(obj, vStart)
+		if !fn(key, obj[vStart:vEnd]) {
+			return
+		}
+		i = vEnd
+	}
+}
+
+// TopLevelStrings returns, for each name, the top-level scalar value of
+// that member in obj: strings unquoted, numbers and booleans as written,
+// "" for absent, null, objects and arrays.
+func TopLevelStrings(obj []byte, names []string) []string {
+	out := make([]string, len(names))
+	found := 0
+	EachMember(obj, func(key, value []byte) bool {
+		for n, name := range names {
+			if out[n] != "" || !keyIs(key, name) {
+				continue
+			}
+			out[n] = scalarString(value)
+			found++
+		}
+		return found < len(names)
+	})
+	return out
+}
+
+// keyIs reports whether the quoted key equals name (keys with escapes are
+// compared after unquoting).
+func keyIs(key []byte, name string) bool {
+	if len(key) != len(name)+2 || bytes.IndexByte(key, '\\') >= 0 {
+		if bytes.IndexByte(key, '\\') < 0 {
+			return false
+		}
+		s, err := unquote(key)
+		return err == nil && s == name
+	}
+	return string(key[1:len(key)-1]) == name
+}
+
+func scalarString(v []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	switch v[0] {
+	case '"':
+		s, err := unquote(v)
+		if err != nil {
+			return ""
+		}
+		return s
+	case '{', '[', 'n':
+		return ""
+	}
+	return string(v)
+}
+
+// unquote decodes a JSON string literal. The fast path is a string without
+// escapes, the usual case for IDs.
+func unquote(q []byte) (string, error) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return "", fmt.Errorf("not a JSON string: %.20q", q)
+	}
+	body := q[1 : len(q)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return string(body), nil
+	}
+	var out []byte
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(body) {
+			return "", fmt.Errorf("bad escape at end of string")
+		}
+		switch body[i] {
+		case '"', '\\', '/':
+			out = append(out, body[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			if i+4 >= len(body) {
+				return "", fmt.Errorf("short \\u escape")
+			}
+			r, err := strconv.ParseUint(string(body[i+1:i+5]), 16, 32)
+			if err != nil {
+				return "", fmt.Errorf("bad \\u escape: %w", err)
+			}
+			i += 4
+			cp := rune(r)
+			if cp >= 0xD800 && cp < 0xDC00 && i+6 < len(body) && body[i+1] == '\\' && body[i+2] == 'u' {
+				if lo, err := strconv.ParseUint(string(body[i+3:i+7]), 16, 32); err == nil && lo >= 0xDC00 && lo < 0xE000 {
+					cp = (cp-0xD800)<<10 + (rune(lo) - 0xDC00) + 0x10000
+					i += 6
+				}
+			}
+			out = utf8.AppendRune(out, cp)
+		default:
+			return "", fmt.Errorf("bad escape \\%c", body[i])
+		}
+	}
+	return string(out), nil
+}
+
+// Unquote decodes a JSON string literal (quotes included).
+func Unquote(q []byte) (string, error) { return unquote(q) }

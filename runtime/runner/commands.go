@@ -1,0 +1,230 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/config"
+	"github.com/wodlekit/wodlekit/runtime/state"
+)
+
+// metadata is what the package builder reads from a binary.
+type metadata struct {
+	Name            string           `json:"name"`
+	Title           string           `json:"title"`
+	Description     string           `json:"description"`
+	EnvPrefix       string           `json:"env_prefix"`
+	Modules         []string         `json:"modules,omitempty"`
+	Settings        []config.Setting `json:"settings"`
+	Secrets         []secretMeta     `json:"secrets"`
+	DefaultInterval string           `json:"default_interval"`
+	DefaultTimeout  string           `json:"default_timeout"`
+}
+
+type secretMeta struct {
+	Key      string `json:"key"`
+	Help     string `json:"help"`
+	Optional bool   `json:"optional,omitempty"`
+}
+
+// Timing returns the wodle interval, the ossec.conf <timeout> below it and
+// the run deadline below that, so Wazuh's SIGTERM is a last resort.
+func (v Vendor) Timing() (interval, timeout, runtime time.Duration) {
+	interval = v.Interval
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	timeout = interval - interval/15
+	runtime = timeout - timeout/7
+	return interval, timeout.Truncate(time.Second), runtime.Truncate(time.Second)
+}
+
+func printMetadata(v Vendor, io IO) int {
+	interval, timeout, runtimeDeadline := v.Timing()
+	settings := config.Settings(v.EnvPrefix, &config.Common{})
+	for i := range settings {
+		switch settings[i].Env {
+		case v.EnvPrefix + "BASE_URL":
+			settings[i].Default = v.DefaultBaseURL
+			settings[i].Required = v.DefaultBaseURL == ""
+		case v.EnvPrefix + "STATE_DIR":
+			settings[i].Default = strings.ReplaceAll(settings[i].Default, "{vendor}", v.Name)
+		case v.EnvPrefix + "MAX_RUNTIME":
+			settings[i].Default = runtimeDeadline.String()
+		case v.EnvPrefix + "PAGE_SIZE":
+			if v.MaxPageSize > 0 {
+				settings[i].Default = fmt.Sprint(v.MaxPageSize)
+			}
+		}
+	}
+	if v.Settings != nil {
+		settings = append(settings, config.Settings(v.EnvPrefix, v.Settings)...)
+	}
+	m := metadata{
+		Name: v.Name, Title: v.Title, Description: v.Description, EnvPrefix: v.EnvPrefix,
+		Settings: settings, DefaultInterval: interval.String(), DefaultTimeout: timeout.String(),
+	}
+	for _, s := range v.Secrets {
+		m.Secrets = append(m.Secrets, secretMeta{Key: s.Key, Help: s.Help, Optional: s.Optional})
+	}
+	out, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "metadata: %v\n", err)
+		return ExitFailed
+	}
+	fmt.Fprintln(io.Stdout, string(out))
+	return ExitOK
+}
+
+// runCheck validates everything a run needs and makes one cheap call per
+// module, printing a verdict per step for a person at a terminal.
+func runCheck(v Vendor, io IO, flags runFlags) int {
+	say := func(format string, args ...any) { fmt.Fprintf(io.Stdout, format+"\n", args...) }
+	s, cfgErr := loadConfig(v, io, &flags)
+	if err := s.openLog(v, io); err != nil {
+		say("FAIL log file: %v", err)
+		return ExitUsage
+	}
+	defer func() { _ = s.closeLog() }()
+	for _, w := range s.warnings {
+		say("WARN %s", w)
+	}
+	if cfgErr != nil {
+		for _, line := range strings.Split(cfgErr.Error(), "\n") {
+			say("FAIL config: %s", line)
+		}
+		return ExitUsage
+	}
+	say("ok   config: base URL %s, instance %s, state %s, sink %s", s.cfg.BaseURL, s.cfg.Instance, s.cfg.StateFile, s.cfg.Sink)
+	if err := s.loadSecrets(v, io); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			say("FAIL secrets: %s", line)
+		}
+		return ExitUsage
+	}
+	for _, k := range s.secrets.Keys() {
+		say("ok   secret %s: from the %s", k, s.secrets.Tier(k))
+	}
+	_, modules, err := s.buildEnv(v, io)
+	if err != nil {
+		say("FAIL %s", scrubSecrets(s.secrets, oneLine(err)))
+		return ExitUsage
+	}
+	modules, err = selectModules(modules, flags.Source)
+	if err != nil {
+		say("FAIL %v", err)
+		return ExitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout*2)
+	defer cancel()
+	failed, skipped := 0, 0
+	for _, m := range modules {
+		if p, ok := m.(Preparer); ok {
+			if err := p.Prepare(ctx); err != nil {
+				if errors.Is(err, ErrSkip) {
+					skipped++
+					say("SKIP module %s: %s", m.Name(), scrubSecrets(s.secrets, err.Error()))
+					continue
+				}
+				failed++
+				say("FAIL module %s: %s", m.Name(), verdict(scrubSecrets(s.secrets, err.Error()), err))
+				continue
+			}
+		}
+		ch, ok := m.(Checker)
+		if !ok {
+			say("ok   module %s: nothing to check", m.Name())
+			continue
+		}
+		what, err := ch.Check(ctx)
+		if err != nil {
+			failed++
+			say("FAIL module %s: %s", m.Name(), verdict(scrubSecrets(s.secrets, err.Error()), err))
+			continue
+		}
+		say("ok   module %s: %s", m.Name(), what)
+	}
+	switch {
+	case failed > 0:
+		say("check failed: %d of %d modules cannot collect", failed, len(modules))
+		return ExitFailed
+	case skipped == len(modules):
+		say("check failed: no module can collect with these credentials")
+		return ExitFailed
+	}
+	say("check passed: %d modules ready, %d skipped", len(modules)-skipped, skipped)
+	return ExitOK
+}
+
+// verdict adds the likely fix to an error a person will read.
+func verdict(msg string, err error) string {
+	kind, status := classify(err)
+	switch {
+	case kind == kindAuth && status == 401:
+		return msg + " (the credentials were refused: check the secret's value and that it was not revoked)"
+	case kind == kindAuth && status == 403:
+		return msg + " (authenticated, but not allowed: the credentials lack the permission for this module)"
+	case kind == kindNetwork:
+		return msg + " (network: check BASE_URL, DNS, proxy and firewall)"
+	}
+	return msg
+}
+
+func runStateShow(v Vendor, io IO) int {
+	s, cfgErr := loadConfig(v, io, nil)
+	if cfgErr != nil {
+		fmt.Fprintf(io.Stderr, "invalid configuration: %v\n", cfgErr)
+		return ExitUsage
+	}
+	store, notices, err := state.Open(s.cfg.StateFile, state.Options{Vendor: v.Name, Instance: s.cfg.Instance, RecentMax: v.DedupWindow})
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "state: %v\n", err)
+		return ExitFailed
+	}
+	for _, n := range notices {
+		fmt.Fprintf(io.Stderr, "%s: %s\n", n.Level, n.Message)
+	}
+	out, err := json.MarshalIndent(store.Snapshot(), "", "  ")
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "state: %v\n", err)
+		return ExitFailed
+	}
+	fmt.Fprintf(io.Stdout, "# %s\n%s\n", s.cfg.StateFile, out)
+	return ExitOK
+}
+
+func runStateReset(v Vendor, io IO, module string, yes bool) int {
+	s, cfgErr := loadConfig(v, io, nil)
+	if cfgErr != nil {
+		fmt.Fprintf(io.Stderr, "invalid configuration: %v\n", cfgErr)
+		return ExitUsage
+	}
+	if !yes {
+		fmt.Fprintf(io.Stderr, "state reset forgets saved cursors of %s; the next run starts from the lookback (%v hours). Add --yes to confirm.\n", s.cfg.StateFile, s.cfg.LookbackHours)
+		return ExitUsage
+	}
+	release, err := state.Lock(s.cfg.StateFile)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "state: %v\n", err)
+		return ExitFailed
+	}
+	defer func() { _ = release() }()
+	store, _, err := state.Open(s.cfg.StateFile, state.Options{Vendor: v.Name, Instance: s.cfg.Instance, RecentMax: v.DedupWindow})
+	if err == nil {
+		err = store.Reset(module)
+	}
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "state: %v\n", err)
+		return ExitFailed
+	}
+	what := "every module"
+	if module != "" {
+		what = "module " + module
+	}
+	fmt.Fprintf(io.Stdout, "reset %s in %s\n", what, s.cfg.StateFile)
+	return ExitOK
+}

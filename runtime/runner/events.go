@@ -1,0 +1,110 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/wodlekit/wodlekit/runtime/httpx"
+)
+
+// errorEvent is the record of an error event; field order is the order
+// Wazuh shows.
+type errorEvent struct {
+	EventType    string `json:"event_type"`
+	Module       string `json:"module"`
+	ErrorKind    string `json:"error_kind"`
+	ErrorMessage string `json:"error_message"`
+	HTTPStatus   int    `json:"http_status,omitempty"`
+	Instance     string `json:"instance"`
+	Version      string `json:"version"`
+}
+
+// summaryEvent is the record of a run_summary event.
+type summaryEvent struct {
+	EventType       string  `json:"event_type"`
+	Module          string  `json:"module"`
+	Status          string  `json:"status"`
+	Events          int     `json:"events"`
+	Pages           int     `json:"pages"`
+	Duplicates      int     `json:"duplicates"`
+	Requests        int64   `json:"requests"`
+	Retries         int64   `json:"retries"`
+	RateLimited     int64   `json:"rate_limited"`
+	WaitSeconds     float64 `json:"wait_seconds"`
+	Bytes           int64   `json:"bytes"`
+	Truncated       int     `json:"truncated"`
+	Folded          int     `json:"folded"`
+	BigInts         int     `json:"big_integers"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	StoppedBy       string  `json:"stopped_by"`
+	CursorSaved     bool    `json:"cursor_saved"`
+	Mode            string  `json:"mode"`
+	Since           string  `json:"since,omitempty"`
+	Message         string  `json:"message,omitempty"`
+	Instance        string  `json:"instance"`
+	Version         string  `json:"version"`
+}
+
+// Error kinds, for rules and for people reading the events.
+const (
+	kindAuth      = "auth"
+	kindHTTP      = "http_status"
+	kindRateLimit = "rate_limit"
+	kindDeadline  = "deadline"
+	kindNetwork   = "network"
+	kindDecode    = "decode"
+	kindState     = "state"
+	kindSink      = "sink"
+	kindConfig    = "config"
+	kindPanic     = "panic"
+	kindEncode    = "encode"
+	kindModule    = "module"
+)
+
+// classify names the kind of a module error and its HTTP status.
+func classify(err error) (string, int) {
+	var se *httpx.StatusError
+	switch {
+	case errors.As(err, &se):
+		switch {
+		case se.Code == 401 || se.Code == 403:
+			return kindAuth, se.Code
+		case se.Code == 429:
+			return kindRateLimit, se.Code
+		}
+		return kindHTTP, se.Code
+	case errors.Is(err, httpx.ErrDeadline), errors.Is(err, context.DeadlineExceeded):
+		return kindDeadline, 0
+	}
+	var de *decodeError
+	if errors.As(err, &de) {
+		return kindDecode, 0
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || httpx.IsRetryable(err) {
+		return kindNetwork, 0
+	}
+	var je *json.SyntaxError
+	if errors.As(err, &je) || strings.Contains(err.Error(), "decode page") {
+		return kindDecode, 0
+	}
+	return kindModule, 0
+}
+
+// decodeError marks page decoding failures (invalid or truncated JSON,
+// unexpected shape) for precise error events.
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+// DecodeError wraps err as a page-decoding failure.
+func DecodeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &decodeError{err}
+}

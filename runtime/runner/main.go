@@ -1,0 +1,403 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/wodlekit/wodlekit/runtime/config"
+	"github.com/wodlekit/wodlekit/runtime/emit"
+	"github.com/wodlekit/wodlekit/runtime/httpx"
+	"github.com/wodlekit/wodlekit/runtime/logx"
+	"github.com/wodlekit/wodlekit/runtime/secret"
+	"github.com/wodlekit/wodlekit/runtime/state"
+	"github.com/wodlekit/wodlekit/runtime/version"
+)
+
+// Exit statuses: 0 when the run completed (module failures are error
+// events), 2 for bad usage or configuration, 1 for anything else.
+const (
+	ExitOK     = 0
+	ExitFailed = 1
+	ExitUsage  = 2
+)
+
+// IO is the process's outside world; tests replace it.
+type IO struct {
+	Args   []string
+	Stdout io.Writer
+	Stderr io.Writer
+	Lookup func(string) (string, bool)
+	// Signals delivers SIGTERM/SIGINT; nil installs the real handler.
+	Signals <-chan os.Signal
+	Now     func() time.Time
+}
+
+// Main runs a vendor binary and returns its exit status:
+// `os.Exit(runner.Main(onepassword.New))`.
+func Main(newVendor func() Vendor) int {
+	return Run(newVendor(), IO{
+		Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Lookup: os.LookupEnv,
+	})
+}
+
+// runFlags are the default command's flags.
+type runFlags struct {
+	Source   string   `help:"Modules to collect: a comma list, or all." default:"all" placeholder:"LIST"`
+	All      bool     `short:"a" help:"Backfill/test mode: ignore saved cursors and do not update them."`
+	Lookback *float64 `short:"l" help:"Hours to look back on a first run or with --all (overrides LOOKBACK_HOURS)." placeholder:"HOURS"`
+	Debug    *int     `short:"d" help:"Log level 0-3 (overrides DEBUG)." placeholder:"N"`
+}
+
+type cli struct {
+	Run      runFlags `cmd:"" default:"withargs" help:"Collect new events and print them for Wazuh (the default command)."`
+	Check    runFlags `cmd:"" help:"Check configuration, credentials and access with one cheap call per module."`
+	Version  struct{} `cmd:"" help:"Print the version."`
+	State    stateCmd `cmd:"" help:"Show or reset the saved cursors."`
+	Metadata struct{} `cmd:"" hidden:"" help:"Print the vendor's settings as JSON (used by the package builder)."`
+}
+
+type stateCmd struct {
+	Show  struct{} `cmd:"" help:"Print the state file."`
+	Reset struct {
+		Source string `help:"Module to reset (default: every module)." placeholder:"MODULE"`
+		Yes    bool   `help:"Confirm: the next run starts again from the lookback."`
+	} `cmd:"" help:"Forget saved cursors so the next run starts from the lookback."`
+}
+
+// exitRequest carries kong's wish to exit (after --help) out of Parse.
+type exitRequest int
+
+// Run is Main with its outside world given.
+func Run(v Vendor, io IO) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(exitRequest); ok {
+				code = int(e)
+				return
+			}
+			panic(r)
+		}
+	}()
+	if io.Now == nil {
+		io.Now = time.Now
+	}
+	var c cli
+	parser, err := kong.New(&c,
+		kong.Name(v.Name+"-wodle"),
+		kong.Description(fmt.Sprintf("%s for Wazuh: %s", v.Title, v.Description)),
+		kong.Writers(io.Stdout, io.Stderr),
+		kong.Exit(func(code int) { panic(exitRequest(code)) }),
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "internal error: %v\n", err)
+		return ExitFailed
+	}
+	kctx, err := parser.Parse(io.Args)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "%s: %v\n", v.Name+"-wodle", err)
+		return ExitUsage
+	}
+	if kctx.Command() == "" {
+		return ExitOK // --help
+	}
+	switch kctx.Command() {
+	case "version":
+		fmt.Fprintf(io.Stdout, "%s-wodle %s (%s, %s)\n", v.Name, version.Version, version.Project, runtime.Version())
+		return ExitOK
+	case "metadata":
+		return printMetadata(v, io)
+	case "check":
+		return runCheck(v, io, c.Check)
+	case "state show":
+		return runStateShow(v, io)
+	case "state reset":
+		return runStateReset(v, io, c.State.Reset.Source, c.State.Reset.Yes)
+	default:
+		return runCollect(v, io, c.Run)
+	}
+}
+
+// setup is what every command but version needs: config, logger, secrets.
+type setup struct {
+	cfg      *config.Common
+	settings any
+	log      *slog.Logger
+	closeLog func() error
+	secrets  secret.Bag
+	warnings []string
+}
+
+func loadConfig(v Vendor, io IO, flags *runFlags) (*setup, error) {
+	ctx := context.Background()
+	lookup := envconfig.LookuperFunc(func(k string) (string, bool) { return io.Lookup(k) })
+	cfg := &config.Common{}
+	var errs []error
+	var unparsed map[string]bool
+	if err := config.Process(ctx, v.EnvPrefix, lookup, cfg); err != nil {
+		errs = append(errs, err)
+		var pe *config.ParseError
+		if errors.As(err, &pe) {
+			unparsed = pe.Fields
+		}
+	}
+	if flags != nil {
+		if flags.Lookback != nil {
+			cfg.LookbackHours = *flags.Lookback
+		}
+		if flags.Debug != nil {
+			cfg.Debug = *flags.Debug
+		}
+	}
+	warnings, err := cfg.Finish(v.EnvPrefix, config.Rules{
+		Vendor: v.Name, DefaultBaseURL: v.DefaultBaseURL, AllowedHosts: v.AllowedHosts,
+		MaxLookback: v.MaxLookback, MaxPageSize: v.MaxPageSize, Unparsed: unparsed,
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	var settings any
+	if v.Settings != nil {
+		settings = v.Settings
+		if err := config.Process(ctx, v.EnvPrefix, lookup, settings); err != nil {
+			errs = append(errs, err)
+		} else if val, ok := settings.(interface{ Validate() error }); ok {
+			if err := val.Validate(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return &setup{cfg: cfg, settings: settings, warnings: warnings}, errors.Join(errs...)
+}
+
+// openLog opens the configured log; with a broken config it still logs to
+// whatever it can (file if set, else stderr).
+func (s *setup) openLog(v Vendor, io IO) error {
+	log, closeFn, err := logx.New(logx.Options{
+		Debug: s.cfg.Debug, File: s.cfg.LogFile, MaxBytes: s.cfg.LogMaxBytes, Stderr: io.Stderr,
+		Attrs: []slog.Attr{slog.String("vendor", v.Name), slog.String("instance", s.cfg.Instance)},
+	})
+	if err != nil {
+		s.log, s.closeLog = slog.New(slog.NewTextHandler(io.Stderr, nil)), func() error { return nil }
+		return err
+	}
+	s.log, s.closeLog = log, closeFn
+	for _, w := range s.warnings {
+		s.log.Warn(w)
+	}
+	return nil
+}
+
+func (s *setup) loadSecrets(v Vendor, io IO) error {
+	keys := make([]secret.KeySpec, 0, len(v.Secrets))
+	for _, k := range v.Secrets {
+		keys = append(keys, secret.KeySpec{Key: k.Key, Optional: k.Optional})
+	}
+	bag, warnings, err := secret.Chain{Lookup: io.Lookup, File: s.cfg.SecretsFile, CredentialsDir: s.cfg.CredentialsDir}.Load(keys)
+	for _, w := range warnings {
+		s.log.Warn(w)
+	}
+	if err != nil {
+		return err
+	}
+	for _, k := range bag.Keys() {
+		s.log.Debug("secret loaded", "key", k, "from", string(bag.Tier(k)))
+	}
+	s.secrets = bag
+	return nil
+}
+
+// fatal reports a problem that stops the run before collection: one error
+// event on stdout (Wazuh turns it into an alert) and the log.
+func fatal(v Vendor, io IO, s *setup, kind, msg string) {
+	instance := "default"
+	if s != nil && s.cfg != nil && s.cfg.Instance != "" {
+		instance = s.cfg.Instance
+	}
+	if s != nil && s.log != nil {
+		s.log.Error(msg, "kind", kind)
+	}
+	enc := emit.NewEncoder(emit.Options{Integration: v.Name})
+	raw, _ := marshal(errorEvent{EventType: "error", Module: "runtime", ErrorKind: kind, ErrorMessage: msg, Instance: instance, Version: version.Version})
+	if line, _, err := enc.AppendRecord(nil, raw, ""); err == nil {
+		_, _ = io.Stdout.Write(line)
+	}
+}
+
+func (s *setup) client(v Vendor) (*httpx.Client, error) {
+	return httpx.New(httpx.Options{
+		BaseURL:        s.cfg.BaseURL,
+		UserAgent:      fmt.Sprintf("%s/%s (%s)", version.Project, version.Version, v.Name),
+		RequestTimeout: s.cfg.RequestTimeout,
+		ProxyURL:       s.cfg.ProxyURL,
+		CAFile:         s.cfg.CAFile,
+		RetryFloor:     v.RetryFloor,
+		Policy:         v.RateLimit,
+		Logger:         s.log,
+	})
+}
+
+// buildEnv creates the HTTP client, the authenticator and the modules.
+func (s *setup) buildEnv(v Vendor, io IO) (*Env, []Module, error) {
+	hc, err := s.client(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	rpm := v.RequestsPerMinute
+	if s.cfg.RequestsPerMin != 0 {
+		rpm = s.cfg.RequestsPerMin
+	}
+	if rpm > 0 {
+		// A burst of a tenth of the budget keeps short runs quick while the
+		// long-run rate stays inside the vendor's limit.
+		hc.Pace("", time.Minute/time.Duration(rpm), max(1, rpm/10))
+	}
+	env := &Env{Config: s.cfg, Settings: s.settings, Secrets: s.secrets, HTTP: hc, Log: s.log, Now: io.Now}
+	if v.Auth != nil {
+		a, err := v.Auth(env)
+		if err != nil {
+			return nil, nil, fmt.Errorf("credentials: %w", err)
+		}
+		env.HTTP = hc.WithAuth(a)
+	}
+	modules, err := v.Modules(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, modules, nil
+}
+
+// selectModules applies --source.
+func selectModules(all []Module, source string) ([]Module, error) {
+	source = strings.TrimSpace(source)
+	if source == "" || source == "all" {
+		return all, nil
+	}
+	byName := map[string]Module{}
+	var names []string
+	for _, m := range all {
+		byName[m.Name()] = m
+		names = append(names, m.Name())
+	}
+	var out []Module
+	seen := map[string]bool{}
+	for _, n := range strings.Split(source, ",") {
+		n = strings.TrimSpace(n)
+		m, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("--source: unknown module %q (modules: %s, or all)", n, strings.Join(names, ", "))
+		}
+		if !seen[n] {
+			out = append(out, m)
+			seen[n] = true
+		}
+	}
+	return out, nil
+}
+
+func runCollect(v Vendor, io IO, flags runFlags) int {
+	s, cfgErr := loadConfig(v, io, &flags)
+	if err := s.openLog(v, io); err != nil {
+		fatal(v, io, s, kindConfig, fmt.Sprintf("log file: %v", err))
+		return ExitUsage
+	}
+	defer func() { _ = s.closeLog() }()
+	if cfgErr != nil {
+		fatal(v, io, s, kindConfig, "invalid configuration: "+oneLine(cfgErr))
+		return ExitUsage
+	}
+	if err := s.loadSecrets(v, io); err != nil {
+		fatal(v, io, s, kindConfig, "secrets: "+oneLine(err))
+		return ExitUsage
+	}
+	env, modules, err := s.buildEnv(v, io)
+	if err != nil {
+		fatal(v, io, s, kindConfig, scrubSecrets(s.secrets, oneLine(err)))
+		return ExitUsage
+	}
+	modules, err = selectModules(modules, flags.Source)
+	if err != nil {
+		fatal(v, io, s, kindConfig, err.Error())
+		return ExitUsage
+	}
+
+	release, err := state.Lock(s.cfg.StateFile)
+	if err != nil {
+		fatal(v, io, s, kindState, err.Error())
+		return ExitFailed
+	}
+	defer func() { _ = release() }()
+	store, notices, err := state.Open(s.cfg.StateFile, state.Options{Vendor: v.Name, Instance: s.cfg.Instance, RecentMax: v.DedupWindow, Now: io.Now})
+	if err != nil {
+		fatal(v, io, s, kindState, err.Error())
+		return ExitFailed
+	}
+
+	var sink emit.Sink = emit.NewWriter(io.Stdout)
+	if s.cfg.Sink == "wazuh-queue" {
+		q, err := emit.NewQueue(s.cfg.QueueSocket, "command_"+s.cfg.Tag, s.cfg.QueueEPS)
+		if err != nil {
+			fatal(v, io, s, kindSink, err.Error())
+			return ExitFailed
+		}
+		sink = q
+	}
+	defer func() { _ = sink.Close() }()
+
+	started := io.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MaxRuntime)
+	defer cancel()
+	stop := make(chan struct{})
+	sigs := io.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case sig := <-sigs:
+			s.log.Warn("signal received: finishing the page in hand, saving state and exiting", "signal", fmt.Sprint(sig))
+			close(stop)
+			cancel()
+		case <-done:
+		}
+	}()
+
+	c := &collection{
+		vendor: v, cfg: s.cfg, env: env, sink: sink, store: store, log: s.log,
+		all: flags.All, since: started.Add(-s.cfg.Lookback()), started: started, stop: stop,
+		enc: emit.NewEncoder(emit.Options{Integration: v.Name, MaxLineBytes: s.cfg.MaxLineBytes, MaxFields: s.cfg.MaxFields}),
+	}
+	for _, n := range notices {
+		if n.Level == "error" {
+			c.emitError("runtime", kindState, 0, n.Message)
+		}
+		s.log.Warn(n.Message)
+	}
+	c.runAll(ctx, modules)
+	if c.sinkFailed != nil {
+		s.log.Error("events could not be delivered", "err", c.sinkFailed)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}

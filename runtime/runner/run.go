@@ -1,0 +1,347 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/wodlekit/wodlekit/runtime/config"
+	"github.com/wodlekit/wodlekit/runtime/emit"
+	"github.com/wodlekit/wodlekit/runtime/httpx"
+	"github.com/wodlekit/wodlekit/runtime/secret"
+	"github.com/wodlekit/wodlekit/runtime/state"
+	"github.com/wodlekit/wodlekit/runtime/version"
+)
+
+// collection is one run of the default command.
+type collection struct {
+	vendor  Vendor
+	cfg     *config.Common
+	env     *Env
+	enc     *emit.Encoder
+	sink    emit.Sink
+	store   *state.Store
+	log     *slog.Logger
+	all     bool
+	since   time.Time
+	started time.Time
+	// stop is closed by SIGTERM/SIGINT: modules finish the page in hand,
+	// save and stop.
+	stop <-chan struct{}
+	// sinkFailed records that events could not be delivered at all.
+	sinkMu     sync.Mutex
+	sinkFailed error
+}
+
+// moduleRun is the bookkeeping of one module in one run.
+type moduleRun struct {
+	summaryEvent
+	stats httpx.Stats
+}
+
+func (c *collection) runAll(ctx context.Context, modules []Module) {
+	g, gctx := errgroup.WithContext(ctx)
+	_ = gctx // a module's failure must not cancel the others
+	for _, m := range modules {
+		g.Go(func() error {
+			c.runModule(ctx, m)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func (c *collection) newSummary(name string) *moduleRun {
+	mode := "incremental"
+	if c.all {
+		mode = "all"
+	}
+	return &moduleRun{summaryEvent: summaryEvent{
+		EventType: "run_summary", Module: name, Status: "ok", Mode: mode,
+		Instance: c.cfg.Instance, Version: version.Version,
+	}}
+}
+
+// runModule collects one module until it is caught up or a limit stops
+// it. A panic or error becomes an error event and leaves the cursor where
+// the last delivered page put it.
+func (c *collection) runModule(ctx context.Context, m Module) {
+	name := m.Name()
+	mr := c.newSummary(name)
+	log := c.log.With("module", name)
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("module panicked", "panic", p, "stack", string(debug.Stack()))
+			c.emitError(name, kindPanic, 0, fmt.Sprintf("module %s panicked: %v", name, p))
+			mr.Status = failedOrPartial(mr)
+			mr.StoppedBy = "error"
+		}
+		c.finishSummary(mr, start)
+	}()
+	ctx = httpx.WithStats(ctx, &mr.stats)
+
+	if p, ok := m.(Preparer); ok {
+		if err := p.Prepare(ctx); err != nil {
+			if errors.Is(err, ErrSkip) {
+				mr.Status, mr.StoppedBy, mr.Message = "skipped", "skipped", c.scrub(err.Error())
+				log.Warn("module skipped", "reason", mr.Message)
+				return
+			}
+			c.moduleError(mr, log, err)
+			return
+		}
+	}
+
+	var cursor json.RawMessage
+	if !c.all {
+		cursor = c.store.Cursor(name)
+	}
+	if cursor == nil {
+		mr.Since = c.since.UTC().Format(time.RFC3339)
+		log.Info("no saved cursor: starting from the lookback", "since", mr.Since, "all", c.all)
+	}
+	// In --all mode nothing is saved, so duplicates are tracked for the
+	// run only; otherwise the state's recent-ID set does it.
+	var runSeen map[string]struct{}
+	if c.all {
+		runSeen = map[string]struct{}{}
+	}
+	var lines []byte
+	pageIDs := map[string]struct{}{}
+	for page := 1; ; page++ {
+		if reason := c.stopReason(ctx, mr); reason != "" {
+			mr.StoppedBy = reason
+			if reason == "deadline" || reason == "signal" {
+				log.Warn("stopping at a page boundary", "reason", reason, "pages", mr.Pages)
+			}
+			return
+		}
+		pg, err := m.Fetch(ctx, PageRequest{Cursor: cursor, Since: c.since, Now: c.started, Page: page})
+		if err != nil {
+			if reason := c.interrupted(ctx); reason != "" && !errors.Is(err, httpx.ErrDeadline) {
+				mr.StoppedBy = reason
+				log.Warn("stopped while fetching; the page in flight will be fetched again next run", "reason", reason)
+				return
+			}
+			c.moduleError(mr, log, err)
+			return
+		}
+		lines = lines[:0]
+		clear(pageIDs)
+		var ids []string
+		for _, rec := range pg.Records {
+			if rec.ID != "" {
+				_, inPage := pageIDs[rec.ID]
+				_, inRun := runSeen[rec.ID]
+				if inPage || inRun || (!c.all && c.store.Seen(name, rec.ID)) {
+					mr.Duplicates++
+					continue
+				}
+				pageIDs[rec.ID] = struct{}{}
+				ids = append(ids, rec.ID)
+				if runSeen != nil {
+					runSeen[rec.ID] = struct{}{}
+				}
+			}
+			var marks emit.Marks
+			lines, marks, err = c.enc.AppendRecord(lines, rec.Raw, rec.EventType)
+			if err != nil {
+				// Only a record of keys and numbers far over the budget gets
+				// here; it is reported with its ID rather than cut invalid.
+				c.emitError(name, kindEncode, 0, fmt.Sprintf("event %q could not be brought within the line budget: %v", rec.ID, err))
+				continue
+			}
+			mr.Events++
+			mr.Truncated += marks.Truncated
+			mr.Folded += marks.Folded
+			mr.BigInts += marks.BigInts
+		}
+		if err := c.deliver(lines); err != nil {
+			mr.Status, mr.StoppedBy = failedOrPartial(mr), "error"
+			log.Error("events could not be delivered; the cursor stays before this page", "err", err)
+			return
+		}
+		mr.Bytes += int64(len(lines))
+		mr.Pages++
+		if c.all {
+			cursor = pg.Next
+		} else {
+			if err := c.store.Commit(name, pg.Next, ids); err != nil {
+				c.emitError(name, kindState, 0, c.scrub(err.Error()))
+				mr.Status, mr.StoppedBy = failedOrPartial(mr), "error"
+				return
+			}
+			cursor = pg.Next
+			mr.CursorSaved = true
+		}
+		log.Debug("page delivered", "page", page, "records", len(pg.Records), "more", pg.More)
+		if !pg.More {
+			mr.StoppedBy = "caught_up"
+			return
+		}
+		if pg.Wait > 0 {
+			if err := c.pause(ctx, pg.Wait); err != nil {
+				mr.StoppedBy = c.interrupted(ctx)
+				return
+			}
+		}
+	}
+}
+
+func failedOrPartial(mr *moduleRun) string {
+	if mr.Pages > 0 {
+		return "partial"
+	}
+	return "failed"
+}
+
+func (c *collection) moduleError(mr *moduleRun, log *slog.Logger, err error) {
+	kind, status := classify(err)
+	msg := c.scrub(err.Error())
+	log.Error("module failed; cursor unchanged", "kind", kind, "err", msg)
+	c.emitError(mr.Module, kind, status, msg)
+	mr.Status, mr.StoppedBy = failedOrPartial(mr), "error"
+	if kind == kindDeadline {
+		mr.StoppedBy = "deadline"
+	}
+}
+
+// stopReason is checked before every page: limits stop at a boundary.
+func (c *collection) stopReason(ctx context.Context, mr *moduleRun) string {
+	if r := c.interrupted(ctx); r != "" {
+		return r
+	}
+	if n := c.cfg.MaxEventsPerRun; n > 0 && mr.Events >= n {
+		return "max_events"
+	}
+	if n := c.cfg.MaxBytesPerRun; n > 0 && mr.Bytes >= n {
+		return "max_bytes"
+	}
+	return ""
+}
+
+func (c *collection) interrupted(ctx context.Context) string {
+	select {
+	case <-c.stop:
+		return "signal"
+	default:
+	}
+	if ctx.Err() != nil {
+		if errors.Is(context.Cause(ctx), errSignal) {
+			return "signal"
+		}
+		return "deadline"
+	}
+	return ""
+}
+
+func (c *collection) pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.stop:
+		return errSignal
+	}
+}
+
+var errSignal = errors.New("stopped by signal")
+
+// deliver hands a page to the sink. The sink is not cancelled by signals
+// or the deadline: a page is delivered whole, then the run stops.
+func (c *collection) deliver(lines []byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	if err := c.sink.Write(context.Background(), lines); err != nil {
+		c.sinkMu.Lock()
+		if c.sinkFailed == nil {
+			c.sinkFailed = err
+		}
+		c.sinkMu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (c *collection) emitError(module, kind string, status int, msg string) {
+	ev := errorEvent{EventType: "error", Module: module, ErrorKind: kind, ErrorMessage: msg,
+		HTTPStatus: status, Instance: c.cfg.Instance, Version: version.Version}
+	c.emitRuntime(ev)
+}
+
+func (c *collection) finishSummary(mr *moduleRun, start time.Time) {
+	mr.DurationSeconds = roundSeconds(time.Since(start))
+	mr.Requests = mr.stats.Requests.Load()
+	mr.Retries = mr.stats.Retries.Load()
+	mr.RateLimited = mr.stats.RateLimited.Load()
+	mr.WaitSeconds = roundSeconds(time.Duration(mr.stats.WaitNanos.Load()))
+	if mr.StoppedBy == "" {
+		mr.StoppedBy = "caught_up"
+	}
+	c.log.Info("module done", "module", mr.Module, "status", mr.Status, "events", mr.Events,
+		"pages", mr.Pages, "duplicates", mr.Duplicates, "stopped_by", mr.StoppedBy)
+	c.emitRuntime(mr.summaryEvent)
+}
+
+func roundSeconds(d time.Duration) float64 {
+	return float64(d.Round(time.Millisecond)) / float64(time.Second)
+}
+
+// emitRuntime writes a runtime event (error, summary) through the same
+// encoder and sink as vendor events.
+func (c *collection) emitRuntime(v any) {
+	raw, err := marshal(v)
+	if err != nil {
+		c.log.Error("marshal runtime event", "err", err)
+		return
+	}
+	line, _, err := c.enc.AppendRecord(nil, raw, "")
+	if err != nil {
+		c.log.Error("encode runtime event", "err", err)
+		return
+	}
+	if err := c.deliver(line); err != nil {
+		c.log.Error("runtime event could not be delivered", "err", err)
+	}
+}
+
+// scrub removes every secret value from a message: vendors sometimes echo
+// request data in error bodies.
+func (c *collection) scrub(msg string) string {
+	return scrubSecrets(c.env.Secrets, msg)
+}
+
+func scrubSecrets(b secret.Bag, msg string) string {
+	for _, k := range b.Keys() {
+		if s, ok := b.Get(k); ok && len(s.Reveal()) >= 4 {
+			msg = strings.ReplaceAll(msg, s.Reveal(), "[REDACTED]")
+		}
+	}
+	return msg
+}
+
+// marshal encodes a runtime event without HTML escaping: Wazuh shows the
+// text, and "\u003ctimeout\u003e" helps nobody.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
