@@ -12,10 +12,12 @@ import (
 
 // Request is one logical API call; the client may send it several times.
 type Request struct {
+	// Method defaults to GET.
 	Method string
 	// URL is absolute, or a path (with query) resolved against the base URL.
 	URL string
-	// Header is copied onto every attempt.
+	// Header is copied onto every attempt. Accept-Encoding is dropped so
+	// that the transport's transparent gzip stays on.
 	Header http.Header
 	// Body is resent verbatim on every attempt; nil for none.
 	Body []byte

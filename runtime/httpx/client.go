@@ -18,21 +18,32 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Defaults applied by New to zero Options fields.
+// Defaults applied by New to zero Options fields; exported so that
+// configuration help can quote them.
 const (
-	DefaultConnectTimeout        = 10 * time.Second
-	DefaultTLSHandshakeTimeout   = 10 * time.Second
+	// DefaultConnectTimeout bounds the TCP connect.
+	DefaultConnectTimeout = 10 * time.Second
+	// DefaultTLSHandshakeTimeout bounds the TLS handshake.
+	DefaultTLSHandshakeTimeout = 10 * time.Second
+	// DefaultResponseHeaderTimeout leaves room for Okta's 30 s server-side query limit.
 	DefaultResponseHeaderTimeout = 30 * time.Second
-	DefaultRequestTimeout        = 2 * time.Minute
-	DefaultMaxAttempts           = 5
-	DefaultBackoffBase           = time.Second
-	DefaultBackoffMax            = time.Minute
-	DefaultRetryFloor            = 30 * time.Second
-	DefaultUserAgent             = "wodlekit"
-	// maxRedirects bounds redirect chains so a misconfigured proxy or
-	// vendor cannot loop us until the run deadline.
-	maxRedirects = 5
+	// DefaultRequestTimeout bounds one attempt, body included: a 1000-record page is small.
+	DefaultRequestTimeout = 2 * time.Minute
+	// DefaultMaxAttempts matches what peers found enough (Elastic: 5 tries).
+	DefaultMaxAttempts = 5
+	// DefaultBackoffBase is the first backoff ceiling after a 5xx or network error.
+	DefaultBackoffBase = time.Second
+	// DefaultBackoffMax caps the backoff ceiling.
+	DefaultBackoffMax = time.Minute
+	// DefaultRetryFloor is the wait after a 429 with no hint; vendors override it.
+	DefaultRetryFloor = 30 * time.Second
+	// DefaultUserAgent is used when Options.UserAgent is empty.
+	DefaultUserAgent = "wodlekit"
 )
+
+// maxRedirects bounds redirect chains so a misconfigured proxy or vendor
+// cannot loop us until the run deadline.
+const maxRedirects = 5
 
 // LevelTrace is the level of the per-attempt log lines: below Debug, so
 // that --debug 3 shows them and lower levels stay quiet.

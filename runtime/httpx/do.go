@@ -31,6 +31,9 @@ type retryPlan struct {
 
 // Do sends req until it succeeds, fails for good, runs out of attempts,
 // or a needed wait does not fit before ctx's deadline; h reads a 2xx body.
+// 429 waits for Retry-After, then the Policy, then RetryFloor; 408 and 5xx
+// honour Retry-After (503 also the Policy) or back off exponentially;
+// other statuses return a *StatusError at once.
 func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 	method := req.Method
 	if method == "" {
