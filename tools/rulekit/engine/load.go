@@ -341,18 +341,19 @@ func insertByLevel(list []*Rule, r *Rule) []*Rule {
 // addRule follows the end of Rules_OP_ReadRules() and OS_AddChild().
 func (rs *Ruleset) addRule(r *Rule) {
 	if prev, dup := rs.ByID[r.ID]; dup {
-		rs.diag(Warning, r.File, r.Line, "", "rule id %d is duplicated (first at %s:%d); only the first occurrence is considered", r.ID, prev.File, prev.Line)
+		rs.diag(Error, r.File, r.Line, "give the rule an unused id from the vendor's block", "rule id %d is duplicated (first at %s:%d); Wazuh keeps only the first occurrence", r.ID, prev.File, prev.Line)
 		return
 	}
 	if r.IfMatchedSID != 0 && len(r.IfSID) == 0 && r.IfGroup == "" {
 		r.IfSID = []int{r.IfMatchedSID}
+		r.IfSIDLine = r.IfMatchedLine
 	}
 	switch {
 	case len(r.IfSID) > 0:
 		for _, sid := range r.IfSID {
 			p := rs.ByID[sid]
 			if p == nil {
-				rs.diag(Warning, r.File, r.IfSIDLine, "", "rule %d: signature id %d not found in if_sid (or not loaded before this rule); Wazuh ignores the rule", r.ID, sid)
+				rs.diag(Error, r.File, r.IfSIDLine, "reference a rule id that exists and is loaded before this rule", "rule %d: signature id %d not found in if_sid; Wazuh ignores the rule (warning 7617)", r.ID, sid)
 				return
 			}
 		}

@@ -49,9 +49,10 @@ func (r *Report) add(sev engine.Severity, file string, line int, fix, format str
 }
 
 // ReadRegistry parses rules/registry.tsv and checks its blocks.
-func ReadRegistry(path string, rep *Report) map[string]Block {
+func ReadRegistry(root string, rep *Report) map[string]Block {
 	out := map[string]Block{}
-	data, err := os.ReadFile(path)
+	path := filepath.Join("rules", "registry.tsv")
+	data, err := os.ReadFile(filepath.Join(root, path))
 	if err != nil {
 		rep.add(engine.Error, path, 1, "create rules/registry.tsv (vendor, first_id, last_id, comment)", "cannot read registry: %v", err)
 		return out
@@ -161,7 +162,7 @@ func Run(root string) *Report {
 		}
 		return p
 	}
-	reg := ReadRegistry(filepath.Join(root, "rules", "registry.tsv"), rep)
+	reg := ReadRegistry(root, rep)
 	vendors := Vendors(root)
 	rep.Vendors = len(vendors)
 	var decPaths, rulePaths []string
