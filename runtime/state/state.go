@@ -85,6 +85,7 @@ type modState struct {
 	head    int
 	set     map[string]struct{}
 	enc     []byte // cached encoding, nil when stale: unchanged modules are not re-encoded
+	encHint int    // last encoded size, to allocate the next encoding once
 }
 
 func newModule() *modState {
@@ -383,7 +384,8 @@ func (s *Store) snapshotLocked() (uint64, []byte) {
 	for name, m := range s.modules {
 		names = append(names, name)
 		if m.enc == nil {
-			m.enc = m.encode(nil)
+			m.enc = m.encode(make([]byte, 0, m.encHint+256))
+			m.encHint = len(m.enc)
 		}
 		size += len(name) + len(m.enc) + 4
 	}
