@@ -312,6 +312,8 @@ func TestWaitBeyondDeadline(t *testing.T) {
 	}{
 		{"retry-after too long", status(429, map[string]string{"Retry-After": "120"}, ""), false,
 			[]string{"GET /logs: rate limited (HTTP 429): need to wait 2m0s (server asked for 2m0s) but only", "of run time remains", "HTTP 429 Too Many Requests"}},
+		{"503 retry-after too long", status(503, map[string]string{"Retry-After": "600"}, ""), false,
+			[]string{"HTTP 503 with a retry hint: need to wait 10m0s (server asked for 10m0s)", "HTTP 503 Service Unavailable"}},
 		{"floor too long", status(429, nil, ""), false,
 			[]string{"no hint; floor): need to wait 30s but only"}},
 		{"pacing too long", ok(`[]`), true,
