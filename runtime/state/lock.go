@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -61,22 +62,24 @@ func Lock(path string) (release func() error, err error) {
 	if f.Truncate(0) == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	released := false
+	var once sync.Once
+	var rerr error
 	return func() error {
-		if released {
-			return nil
-		}
-		released = true
-		// Clear the pid first so a failed locker never names a finished run.
-		_ = f.Truncate(0)
-		uerr := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		cerr := f.Close()
-		if uerr != nil {
-			return fmt.Errorf("state lock %s: unlock: %w", lockPath, uerr)
-		}
-		if cerr != nil {
-			return fmt.Errorf("state lock %s: %w", lockPath, cerr)
-		}
-		return nil
+		once.Do(func() { rerr = unlock(f, lockPath) })
+		return rerr
 	}, nil
+}
+
+func unlock(f *os.File, lockPath string) error {
+	// Clear the pid first so a failed locker never names a finished run.
+	_ = f.Truncate(0)
+	uerr := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	cerr := f.Close()
+	if uerr != nil {
+		return fmt.Errorf("state lock %s: unlock: %w", lockPath, uerr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("state lock %s: %w", lockPath, cerr)
+	}
+	return nil
 }

@@ -142,6 +142,7 @@ func Open(path string, o Options) (*Store, []Notice, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, nil, fmt.Errorf("state %s: creating directory: %w", path, err)
 	}
+	s.removeStaleTemps()
 	f, notices, err := s.recover()
 	if err != nil {
 		return nil, nil, err
@@ -150,6 +151,22 @@ func Open(path string, o Options) (*Store, []Notice, error) {
 		s.load(f)
 	}
 	return s, notices, nil
+}
+
+// staleTempAge is far longer than any write takes, so a temp file this old
+// was left by a crash and not by a concurrent writer.
+const staleTempAge = 10 * time.Minute
+
+// removeStaleTemps deletes temp files left by a crash mid-write; best effort,
+// since they only waste space.
+func (s *Store) removeStaleTemps() {
+	matches, _ := filepath.Glob(s.path + ".tmp-*")
+	matches = append(matches, s.prevPath()+".tmp")
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > staleTempAge {
+			_ = os.Remove(m)
+		}
+	}
 }
 
 func (s *Store) prevPath() string { return s.path + ".prev" }

@@ -626,3 +626,25 @@ func BenchmarkCommitEncode(b *testing.B) {
 		_ = data
 	}
 }
+
+func TestStaleTempFilesRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.json")
+	old, fresh := path+".tmp-123", path+".tmp-456"
+	writeRaw(t, old, "partial")
+	writeRaw(t, fresh, "in flight")
+	writeRaw(t, path+".prev.tmp", "partial")
+	long := time.Now().Add(-time.Hour)
+	_ = os.Chtimes(old, long, long)
+	_ = os.Chtimes(path+".prev.tmp", long, long)
+	mustOpen(t, path, opts())
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Error("stale temp kept")
+	}
+	if _, err := os.Stat(path + ".prev.tmp"); !errors.Is(err, os.ErrNotExist) {
+		t.Error("stale prev temp kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("fresh temp (maybe a concurrent writer) removed")
+	}
+}
