@@ -241,6 +241,16 @@ func TestPacingFakeClock(t *testing.T) {
 	if n := len(fc.Sleeps()); n != 3 {
 		t.Errorf("unpaced endpoint did not use the default bucket: %v", fc.Sleeps())
 	}
+	// every <= 0 removes a bucket.
+	c.Pace("", 0, 0)
+	for range 3 {
+		if err := c.Do(ctx, Request{URL: "/audit"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(fc.Sleeps()); n != 3 {
+		t.Errorf("removed bucket still paces: %v", fc.Sleeps())
+	}
 }
 
 func TestPacingRealClock(t *testing.T) {
