@@ -335,10 +335,8 @@ func execSub(pattern []byte, s string, flags int) bool {
 							pt = next
 						}
 					} else {
-						next++
-						if pc(next) == '(' {
-							next++
-						}
+						// C only records a capture position here; pt stays
+						// on the repeated escape.
 						regexMatched = true
 					}
 					rcode = st

@@ -237,7 +237,7 @@ func (p *parser) object(depth int) (*Value, error) {
 		}
 		p.skip()
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return nil, errors.New("expected :")
+			return nil, errors.New("expected colon")
 		}
 		p.i++
 		p.skip()
