@@ -33,6 +33,8 @@ type Common struct {
 	ProxyURL        string        `env:"PROXY_URL" help:"HTTP(S) proxy; default from HTTPS_PROXY/NO_PROXY."`
 	CAFile          string        `env:"CA_FILE" help:"Extra PEM CA certificates to trust."`
 	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT, default=60s" help:"Timeout of one HTTP attempt, body included."`
+	RetryAttempts   int           `env:"RETRY_ATTEMPTS, default=5" help:"Attempts per request on 5xx, 429 and network errors."`
+	RetryBackoff    time.Duration `env:"RETRY_BACKOFF, default=1s" help:"First backoff after a 5xx or network error; doubles up to 60s, with jitter."`
 	RequestsPerMin  int           `env:"REQUESTS_PER_MINUTE" help:"Client-side request budget (default: the vendor's documented limit; -1 disables pacing)."`
 	PageSize        int           `env:"PAGE_SIZE" help:"Records per request (default: the vendor's maximum)."`
 }

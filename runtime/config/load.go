@@ -204,6 +204,12 @@ func (c *Common) Finish(prefix string, r Rules) (warnings []string, err error) {
 			bad("CA_FILE", "%s is a directory, expected a PEM file", c.CAFile)
 		}
 	}
+	if c.RetryAttempts < 1 || c.RetryAttempts > 20 {
+		bad("RETRY_ATTEMPTS", "must be between 1 and 20, got %d", c.RetryAttempts)
+	}
+	if c.RetryBackoff < time.Millisecond || c.RetryBackoff > time.Minute {
+		bad("RETRY_BACKOFF", "must be between 1ms and 1m, got %v", c.RetryBackoff)
+	}
 	if r.MaxPageSize > 0 {
 		if c.PageSize == 0 {
 			c.PageSize = r.MaxPageSize

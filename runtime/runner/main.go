@@ -241,11 +241,15 @@ func (s *setup) client(v Vendor) (*httpx.Client, error) {
 		BaseURL:        s.cfg.BaseURL,
 		UserAgent:      fmt.Sprintf("%s/%s (%s)", version.Project, version.Version, v.Name),
 		RequestTimeout: s.cfg.RequestTimeout,
-		ProxyURL:       s.cfg.ProxyURL,
-		CAFile:         s.cfg.CAFile,
-		RetryFloor:     v.RetryFloor,
-		Policy:         v.RateLimit,
-		Logger:         s.log,
+		// Headers must come within the attempt's budget too.
+		ResponseHeaderTimeout: min(s.cfg.RequestTimeout, 30*time.Second),
+		ProxyURL:              s.cfg.ProxyURL,
+		CAFile:                s.cfg.CAFile,
+		RetryFloor:            v.RetryFloor,
+		MaxAttempts:           s.cfg.RetryAttempts,
+		BackoffBase:           s.cfg.RetryBackoff,
+		Policy:                v.RateLimit,
+		Logger:                s.log,
 	})
 }
 
