@@ -264,9 +264,9 @@ func (s *setup) buildEnv(v Vendor, io IO) (*Env, []Module, error) {
 		rpm = s.cfg.RequestsPerMin
 	}
 	if rpm > 0 {
-		// A burst of a tenth of the budget keeps short runs quick while the
+		// A burst of one second of budget (at most 10) keeps short runs quick while the
 		// long-run rate stays inside the vendor's limit.
-		hc.Pace("", time.Minute/time.Duration(rpm), max(1, rpm/10))
+		hc.Pace("", time.Minute/time.Duration(rpm), max(1, min(rpm/60, 10)))
 	}
 	env := &Env{Config: s.cfg, Settings: s.settings, Secrets: s.secrets, HTTP: hc, Log: s.log, Now: io.Now}
 	if v.Auth != nil {

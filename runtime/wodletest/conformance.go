@@ -473,7 +473,14 @@ func killNine(t *testing.T, h Harness) {
 	env := in.env
 	var all []string
 	kills := 0
+	midRun := 0
 	for k := 1; k <= perModule; k += 7 {
+		// Every request is slowed a little so that kills land mid-backlog
+		// rather than after a run that finished in a millisecond.
+		in.faults.Clear()
+		for range 200 {
+			in.faults.Push(Fault{Delay: 5 * time.Millisecond})
+		}
 		cmd, sc := processRun(t, h, env)
 		var got bytes.Buffer
 		lines := 0
@@ -483,19 +490,37 @@ func killNine(t *testing.T, h Harness) {
 			lines++
 		}
 		_ = cmd.Process.Signal(syscall.SIGKILL)
+		finished := false
 		for sc.Scan() {
+			if bytes.Contains(sc.Bytes(), []byte(`"run_summary"`)) {
+				finished = true
+			}
 			// Lines already in the pipe were written by the process: they
 			// reached Wazuh's reader too, so they count as delivered.
 			got.Write(sc.Bytes())
 			got.WriteByte('\n')
 		}
 		_ = cmd.Wait()
+		if !finished {
+			midRun++
+		}
 		kills++
+		before := len(all)
 		all = append(all, in.ids(ParseLines(t, in.v.Name, got.Bytes()))...)
+		if len(all) == before && k > 1 {
+			t.Fatalf("kill after %d lines: the process delivered nothing; stderr of a run would tell why", k)
+		}
 	}
+	in.faults.Clear()
 	ev, res := in.run()
 	if res.Code != 0 {
 		t.Fatalf("final run exit %d", res.Code)
+	}
+	if midRun < kills/2 {
+		t.Fatalf("only %d of %d kills landed mid-run: the test would prove little", midRun, kills)
+	}
+	if len(Records(ev)) == 0 {
+		t.Fatal("every killed run finished its backlog: no kill landed mid-run, the test proved nothing")
 	}
 	all = append(all, in.ids(ev)...)
 	modules := len(Summaries(ev))
@@ -510,7 +535,7 @@ func killNine(t *testing.T, h Harness) {
 	if limit := kills * h.PageSize * modules; dups > limit {
 		t.Fatalf("%d replays after %d kills, more than the pages in flight allow (%d)", dups, kills, limit)
 	}
-	t.Logf("%d kills, %d records, %d replayed", kills, len(seen), dups)
+	t.Logf("%d kills (%d mid-run), %d records, %d replayed", kills, midRun, len(seen), dups)
 }
 
 // sigterm stops a real run with SIGTERM: it must exit 0, with summaries

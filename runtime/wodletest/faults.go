@@ -48,6 +48,13 @@ func (f *FaultInjector) Push(faults ...Fault) {
 	f.queue = append(f.queue, faults...)
 }
 
+// Clear drops pending faults.
+func (f *FaultInjector) Clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queue = nil
+}
+
 // Requests counts the requests seen, faulty or not.
 func (f *FaultInjector) Requests() int {
 	f.mu.Lock()

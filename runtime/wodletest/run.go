@@ -108,11 +108,18 @@ func (l *lockedBuffer) Bytes() []byte {
 // (the helper-process pattern): real processes for kill -9 and signals.
 const ExecEnv = "WODLETEST_EXEC_VENDOR"
 
+// ExecArgsEnv holds the vendor command line of such a process.
+const ExecArgsEnv = "WODLETEST_EXEC_ARGS"
+
 // Main is called from a vendor test package's TestMain: when the test
 // binary was started as a vendor process it runs the vendor and exits.
 func Main(m interface{ Run() int }, newVendor func() runner.Vendor) {
 	if os.Getenv(ExecEnv) == "1" {
-		os.Exit(runner.Main(newVendor))
+		// The test binary's own flags are not the vendor's: the command line
+		// comes from ExecArgsEnv.
+		os.Exit(runner.Run(newVendor(), runner.IO{
+			Args: strings.Fields(os.Getenv(ExecArgsEnv)), Stdout: os.Stdout, Stderr: os.Stderr, Lookup: os.LookupEnv,
+		}))
 	}
 	os.Exit(m.Run())
 }
