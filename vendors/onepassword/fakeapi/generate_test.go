@@ -219,11 +219,20 @@ func TestGoldenSamples(t *testing.T) {
 		},
 		FeatureAuditEvents: func(b []byte) string {
 			var v struct {
-				Action     string `json:"action"`
-				ObjectType string `json:"object_type"`
+				Action        string `json:"action"`
+				ObjectType    string `json:"object_type"`
+				ObjectDetails struct {
+					Name string `json:"name"`
+				} `json:"object_details"`
 			}
 			_ = json.Unmarshal(b, &v)
-			return v.Action + "/" + v.ObjectType
+			k := v.Action + "/" + v.ObjectType
+			// Group changes split by privileged group: the rules treat
+			// Owners and Administrators apart.
+			if v.ObjectType == "gm" && (v.ObjectDetails.Name == "Owners" || v.ObjectDetails.Name == "Administrators") {
+				k += "/privileged"
+			}
+			return k
 		},
 	}
 	var out bytes.Buffer
