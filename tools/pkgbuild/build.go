@@ -184,7 +184,7 @@ func summary(d *TemplateData) string {
 // description is the synopsis line plus the extended description, wrapped for
 // dpkg and rpm (lintian and rpmlint flag lines over 80 columns).
 func description(d *TemplateData) string {
-	long := d.Description + " Installs a static binary and its run.sh under " + d.WodleDir +
+	long := d.Title + ": " + strings.TrimSuffix(d.Description, ".") + ". Installs a static binary and its run.sh under " + d.WodleDir +
 		", a decoder and rules for Wazuh, and settings under " + d.ConfigDir +
 		". The ossec.conf block to add on one node is in " + d.SnippetFile + "."
 	return summary(d) + "\n" + wrap(long, 72)

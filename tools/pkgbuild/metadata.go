@@ -190,6 +190,24 @@ func (m *Metadata) setting(env string) (Setting, bool) {
 	return Setting{}, false
 }
 
+// WazuhInterval is the <interval> for the ossec.conf snippet, in the largest
+// unit that divides it ("5m0s" becomes "5m"): Wazuh does not read Go durations.
+func (m *Metadata) WazuhInterval() string {
+	d, err := ParseWazuhInterval(m.DefaultInterval)
+	if err != nil {
+		return ""
+	}
+	for _, u := range []struct {
+		unit string
+		d    time.Duration
+	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}} {
+		if d%u.d == 0 {
+			return strconv.FormatInt(int64(d/u.d), 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+}
+
 // TimeoutSeconds is the <timeout> for the ossec.conf snippet.
 func (m *Metadata) TimeoutSeconds() int {
 	d, err := time.ParseDuration(m.DefaultTimeout)
@@ -199,12 +217,17 @@ func (m *Metadata) TimeoutSeconds() int {
 	return int(d / time.Second)
 }
 
-// ParseWazuhInterval parses an interval the way Wazuh's <interval> reads it
-// (a number with an optional s/m/h/d/w unit, seconds when none).
+// ParseWazuhInterval parses an interval written the way Wazuh's <interval>
+// reads it (a number with an optional s/m/h/d/w unit, seconds when none) or as
+// a Go duration (what a Go config struct prints, e.g. "5m0s").
 func ParseWazuhInterval(s string) (time.Duration, error) {
 	g := wazuhIntervalRE.FindStringSubmatch(s)
 	if g == nil {
-		return 0, fmt.Errorf("%q is not a Wazuh interval (a number with an optional unit s, m, h, d or w, e.g. 5m)", s)
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Second || d%time.Second != 0 {
+			return 0, fmt.Errorf("%q is neither a Wazuh interval (e.g. 5m) nor a whole number of seconds as a Go duration (e.g. 5m0s)", s)
+		}
+		return d, nil
 	}
 	n, err := strconv.Atoi(g[1])
 	if err != nil {

@@ -89,7 +89,7 @@ func NewTemplateData(v *Vendor, format, version, homepage, license string, year 
 		DocDir:       "/usr/share/doc/" + pkg,
 		DecodersFile: wazuhHome + "/etc/decoders/" + name + "_decoders.xml",
 		RulesFile:    wazuhHome + "/etc/rules/" + name + "_rules.xml",
-		Interval:     v.Meta.DefaultInterval,
+		Interval:     v.Meta.WazuhInterval(),
 	}
 	// The settings directory keeps the vendor name in its files but the
 	// package name in its path, so /etc/<package>/ is owned by one package.
@@ -124,6 +124,7 @@ func NewTemplateData(v *Vendor, format, version, homepage, license string, year 
 	d.LintianOverrides = []LintianOverride{
 		{Tag: "non-standard-dir-in-var", Why: "Wazuh lives in /var/ossec; wazuh-manager overrides the same tag."},
 		{Tag: "file-in-unusual-dir", Why: "The wodle, decoder and rules must sit in Wazuh's tree under /var/ossec; wazuh-manager overrides the same tag."},
+		{Tag: "statically-linked-binary", Why: "Not in wazuh-manager's list (it ships no Go binary): the wodle is a Go binary built with CGO_ENABLED=0, static by design. lintian exempts Go binaries itself, but only when it sees a Debian source package built with golang-go, which a binary-only package has not."},
 		{Tag: "initial-upload-closes-no-bugs", Why: "Not a Debian upload, so no ITP bug; wazuh-manager overrides the same tag under its older name new-package-should-close-itp-bug."},
 	}
 	return d

@@ -44,6 +44,7 @@ func standinScripts() (postinst, preinst string) {
 	for _, d := range standinDirs {
 		postinst += fmt.Sprintf("chown %s:%s %s\nchmod %04o %s\n", d.owner, d.group, d.path, d.mode, d.path)
 	}
+	postinst += "chown root:wazuh /var/ossec/etc/ossec.conf\nchmod 0660 /var/ossec/etc/ossec.conf\n"
 	preinst = "#!/bin/sh\nset -e\n" + standinCreateGroup
 	return postinst, preinst
 }
@@ -93,6 +94,16 @@ func BuildStandin(format, arch, version, outDir string) (string, error) {
 		info.Provides = []string{"/bin/sh"}
 	default:
 		return "", fmt.Errorf("stand-in: unknown format %q", format)
+	}
+	// ossec.conf, to prove that our scripts never change it.
+	conf := filepath.Join(stage, "ossec.conf")
+	if err := os.WriteFile(conf, []byte("<ossec_config>\n</ossec_config>\n"), 0o644); err != nil {
+		return "", fmt.Errorf("stage stand-in: %w", err)
+	}
+	contents = append(contents, &files.Content{Source: conf, Destination: "/var/ossec/etc/ossec.conf", Type: "config|noreplace",
+		FileInfo: &files.ContentFileInfo{Owner: "root", Group: "wazuh", Mode: 0o660}})
+	if format == "deb" {
+		contents[len(contents)-1].FileInfo.Group = "root"
 	}
 	info.Contents = contents
 	if err := os.MkdirAll(outDir, 0o755); err != nil {

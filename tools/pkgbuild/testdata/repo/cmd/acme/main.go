@@ -79,14 +79,15 @@ func check() int {
 	return 0
 }
 
-// fakeAPI serves /v1/ping on a loopback port, prints its URL, and stops after a minute.
+// fakeAPI serves /v1/ping on a loopback port, prints the settings and secrets
+// that point the wodle at it, and stops after a minute.
 func fakeAPI() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Printf("http://%s\n", ln.Addr())
+	fmt.Printf(`{"settings":{"ACME_BASE_URL":"http://%s"},"secrets":{"ACME_API_TOKEN":%q}}`+"\n", ln.Addr(), token)
 	http.HandleFunc("/v1/ping", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+token {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)

@@ -1,0 +1,55 @@
+# Shared by the packaging tests: counted checks. Each script prints its own
+# "<name>: N passed, N failed" line and exits non-zero on any failure.
+# shellcheck shell=bash
+
+pass=0
+fail=0
+
+ok() {
+	pass=$((pass + 1))
+	printf '  ok    %s\n' "$*"
+}
+
+bad() {
+	fail=$((fail + 1))
+	printf '  FAIL  %s\n' "$*"
+}
+
+# check DESCRIPTION COMMAND...: passes when COMMAND exits 0; its output is
+# shown only on failure.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$desc"
+	else
+		bad "$desc"
+		printf '%s\n' "$out" | sed 's/^/        | /' | head -n 40
+	fi
+}
+
+# step DESCRIPTION COMMAND...: like check, and keeps the output in $out for
+# further checks.
+out=
+step() {
+	local desc=$1
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$desc"
+	else
+		bad "$desc"
+		printf '%s\n' "$out" | sed 's/^/        | /' | head -n 40
+	fi
+}
+
+# check_not DESCRIPTION COMMAND...: passes when COMMAND fails.
+check_not() {
+	local desc=$1
+	shift
+	if "$@" >/dev/null 2>&1; then bad "$desc"; else ok "$desc"; fi
+}
+
+summary() {
+	printf '%s: %d passed, %d failed\n' "$1" "$pass" "$fail"
+	[ "$fail" -eq 0 ]
+}

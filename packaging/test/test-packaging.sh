@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Checks run `bash -c '...'` with positional arguments: single quotes intended.
+# shellcheck disable=SC2016
+# make test-packaging (after the builder's unit tests): for every vendor of the
+# repository (VENDORS, from cmd/) plus acme, a vendor that exists only in
+# tools/pkgbuild/testdata/repo and proves that a new vendor needs no packaging
+# code, check the generated files (shellcheck, XML), build its packages,
+# lint them (lintian, rpmlint as an unprivileged user), check that a rebuild
+# is byte-identical, and run the install tests for deb and rpm.
+#   test-packaging.sh "VENDOR..."
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+# shellcheck source=lib.sh
+. packaging/test/lib.sh
+
+read -r -a vendors <<<"${1:-}"
+pkgbuild=$repo/tools/pkgbuild/bin/pkgbuild
+work=$repo/packaging/build/test
+rm -rf "$work"
+mkdir -p "$work"
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+
+echo "== shellcheck of the test scripts"
+check "shellcheck packaging/test/*.sh" shellcheck -x -P packaging/test packaging/test/*.sh
+
+echo "== stand-in packages"
+for f in deb rpm; do
+	for ver in 4.14.7 5.0.0; do
+		check "stand-in wazuh-manager $ver $f" "$pkgbuild" standin -format "$f" -version "$ver" -out "$work/standin"
+	done
+done
+
+# The stand-in vendor's binary, built like the real ones.
+mkdir -p "$work/acme-bin/linux_amd64"
+(cd tools/pkgbuild && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags '-s -w -buildid=' \
+	-o "$work/acme-bin/linux_amd64/acme-wodle" ./testdata/repo/cmd/acme)
+
+# vendor|repository|host binary (metadata)|cross-built binary per arch
+targets=("acme|$repo/tools/pkgbuild/testdata/repo|$work/acme-bin/linux_amd64/{vendor}-wodle|$work/acme-bin/linux_{arch}/{vendor}-wodle")
+for v in "${vendors[@]}"; do
+	targets+=("$v|$repo|$repo/bin/{vendor}-wodle|$repo/bin/linux_{arch}/{vendor}-wodle")
+done
+# rpmlint unpacks with `rpm2cpio | cpio -id`, and nfpm's payload has absolute
+# paths: as root that writes into /. Run it as nobody, with a cpio that keeps
+# paths relative so it really sees the files.
+lintdir=$(mktemp -d /tmp/wodle-rpmlint.XXXXXX)
+trap 'rm -rf "$lintdir"' EXIT
+mkdir -p "$lintdir/bin" "$lintdir/home" "$lintdir/rpms"
+printf '#!/bin/sh\nexec /usr/bin/cpio --no-absolute-filenames "$@"\n' >"$lintdir/bin/cpio"
+cp packaging/rpmlint.toml "$lintdir/rpmlint.toml"
+chmod -R a+rX "$lintdir"
+chmod 755 "$lintdir/bin/cpio"
+chown nobody "$lintdir/home"
+
+for t in "${targets[@]}"; do
+	IFS='|' read -r v vrepo hostbin archbin <<<"$t"
+	pkg=wazuh-wodle-${v//_/-}
+	echo "== $v ($pkg)"
+	common=(-repo "$vrepo" -packaging "$repo/packaging" -metadata-bin "$hostbin")
+	for f in deb rpm; do
+		r=$work/render/$v/$f
+		if check "render $f files" "$pkgbuild" render "${common[@]}" -vendor "$v" -format "$f" -out "$r"; then
+			check "shellcheck run.sh and $f scripts" shellcheck -s sh "$r/run.sh" "$r/scripts/postinst.sh" "$r/scripts/postrm.sh"
+		fi
+	done
+	r=$work/render/$v/deb
+	if [ -d "$r" ]; then
+		check "ossec.conf snippet is well-formed XML" xmllint --noout "$r/templates/ossec.conf.snippet.xml"
+		check "snippet tag is the vendor name" grep -q "<tag>$v</tag>" "$r/templates/ossec.conf.snippet.xml"
+	fi
+	# Wazuh's decoder and rule files have several top-level elements: wrap them.
+	for x in decoders rules; do
+		src=$vrepo/rules/$v/${v}_$x.xml
+		check "$x file is well-formed XML" bash -c '{ echo "<wodlekit-root>"; cat "$1"; echo "</wodlekit-root>"; } | xmllint --noout -' _ "$src"
+	done
+	for step in v1:1.0.0 v2:1.0.1; do
+		check "build $pkg ${step#*:} (deb, rpm; amd64)" "$pkgbuild" packages "${common[@]}" -vendors "$v" -bin "$archbin" \
+			-arches amd64 -version "${step#*:}" -out "$work/pkgs/$v/${step%%:*}"
+	done
+	# Reproducible: the same inputs under another umask and temp dir give the same bytes.
+	check "rebuild is byte-identical" bash -c '(umask 077; TMPDIR=$(mktemp -d) "$@" >/dev/null) &&
+		for f in "$0"/v1/*; do cmp "$f" "$0/again/$(basename "$f")" || exit 1; done' \
+		"$work/pkgs/$v" "$pkgbuild" packages "${common[@]}" -vendors "$v" -bin "$archbin" -arches amd64 -version 1.0.0 -out "$work/pkgs/$v/again"
+	deb=$(find "$work/pkgs/$v/v1" -name '*.deb' | head -n 1)
+	rpm=$(find "$work/pkgs/$v/v1" -name '*.rpm' | head -n 1)
+	if [ -n "$deb" ] && [ -n "$rpm" ]; then
+		check "lintian --fail-on error,warning $(basename "$deb")" lintian --fail-on error,warning "$deb"
+		cp "$rpm" "$lintdir/rpms/" && chmod a+r "$lintdir/rpms/"*
+		check "rpmlint (as nobody) $(basename "$rpm")" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			env HOME="$lintdir/home" PATH="$lintdir/bin:/usr/bin:/bin" \
+			rpmlint -c "$lintdir/rpmlint.toml" "$lintdir/rpms/$(basename "$rpm")"
+		mkdir -p "$work/install/$v"
+		for f in deb rpm; do
+			d=$work/install/$v/$f
+			mkdir -p "$d/v1" "$d/v2" "$d/standin"
+			cp "$work/pkgs/$v/v1/"*."$f" "$d/v1/"
+			cp "$work/pkgs/$v/v2/"*."$f" "$d/v2/"
+			cp "$work/standin/"*."$f" "$d/standin/"
+			if packaging/test/install-test.sh "$f" "$v" "$d" "$vrepo/rules/$v/${v}_rules.xml"; then
+				ok "install test $f $v"
+			else
+				bad "install test $f $v"
+			fi
+		done
+	else
+		bad "no packages for $v: lint and install tests not run"
+	fi
+done
+
+summary test-packaging
