@@ -184,6 +184,9 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			cursor = pg.Next
 			mr.CursorSaved = true
 		}
+		if pg.Note != "" {
+			mr.Message = pg.Note
+		}
 		log.Debug("page delivered", "page", page, "records", len(pg.Records), "more", pg.More)
 		if !pg.More {
 			mr.StoppedBy = "caught_up"

@@ -132,6 +132,9 @@ type Page struct {
 	// Wait, when set, asks the runner to pause before the next page
 	// (vendor pacing that is not a plain token bucket).
 	Wait time.Duration
+	// Note, when set, replaces the run summary's message: the module's
+	// own state worth reporting (remaining request budget, clamps).
+	Note string
 }
 
 // Record is one vendor event, kept as its raw JSON bytes.
