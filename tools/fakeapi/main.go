@@ -45,6 +45,9 @@ type Fake struct {
 	Handler http.Handler
 	// Append adds n new events to every stream, as if they had just happened.
 	Append func(n int)
+	// Secrets are the credentials the fake accepts, by the vendor's secret
+	// keys (OP_EVENTS_TOKEN=...), written to -secrets-file for the wodle.
+	Secrets map[string]string
 }
 
 // Constructor builds a vendor's fake.
@@ -71,6 +74,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		listen      = fl.String("listen", "127.0.0.1:0", "listen address (port 0 picks a free port)")
 		tokenFile   = fl.String("token-file", "", "file holding the accepted token; created with a random token when missing")
 		addrFile    = fl.String("addr-file", "", "file to write the base URL to once listening")
+		secretsFile = fl.String("secrets-file", "", "file to write the vendor's secrets (KEY=VALUE, mode 0600) the fake accepts")
 		events      = fl.Int("events", 2500, "initial backlog per stream")
 		seed        = fl.Int64("seed", 1, "seed for the generated events")
 		span        = fl.Duration("span", 50*time.Minute, "time the backlog covers, ending now")
@@ -92,6 +96,21 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	fake := ctor(Config{Token: token, Events: *events, Seed: *seed, Start: time.Now().Add(-*span).UTC(), Span: *span})
 
+	if *secretsFile != "" {
+		keys := make([]string, 0, len(fake.Secrets))
+		for k := range fake.Secrets {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%s\n", k, fake.Secrets[k])
+		}
+		if err := writeAtomic(*secretsFile, b.String(), 0o600); err != nil {
+			fmt.Fprintln(stderr, "fakeapi:", err)
+			return 1
+		}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "fakeapi:", err)

@@ -17,5 +17,5 @@ func onePassword(c Config) Fake {
 		for _, f := range fakeapi.Features() {
 			api.Append(f, n)
 		}
-	}}
+	}, Secrets: map[string]string{"OP_EVENTS_TOKEN": c.Token}}
 }
