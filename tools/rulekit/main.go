@@ -11,8 +11,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "match" {
+		// rulekit match <repo-root> <location>: event lines on stdin.
+		os.Exit(match(os.Args[2], os.Args[3], os.Stdin, os.Stdout))
+	}
 	if len(os.Args) != 3 || (os.Args[1] != "lint" && os.Args[1] != "test" && os.Args[1] != "check") {
-		fmt.Fprintln(os.Stderr, "usage: rulekit lint|test|check <repo-root>")
+		fmt.Fprintln(os.Stderr, "usage: rulekit lint|test|check <repo-root>\n       rulekit match <repo-root> <location> < events.jsonl")
 		os.Exit(2)
 	}
 	os.Exit(run(os.Args[1], os.Args[2]))

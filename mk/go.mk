@@ -1,0 +1,60 @@
+# Go checks over every module of the workspace. Each module must also build
+# and test alone (GOWORK=off, relative replaces), so tests run that way.
+
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Modules whose tests run here; tools/rulekit and tools/pkgbuild have their own targets.
+GO_TEST_MODULES = runtime $(wildcard vendors/*) cmd tools/fakeapi
+
+.PHONY: fmt-check
+fmt-check: ## gofmt must change nothing
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi; \
+	echo "gofmt: ok"
+
+.PHONY: vet
+vet: ## go vet and staticcheck on every module
+	@for m in $(GO_TEST_MODULES) tools/rulekit tools/pkgbuild; do \
+	  (cd $$m && GOWORK=off go vet ./... && GOWORK=off go run $(STATICCHECK) ./...) || exit 1; \
+	  echo "vet+staticcheck $$m: ok"; \
+	done
+
+.PHONY: tidy-check
+tidy-check: ## go mod tidy must leave every go.mod unchanged
+	@for m in $(GO_TEST_MODULES) tools/rulekit tools/pkgbuild; do \
+	  (cd $$m && cp go.mod /tmp/wodlekit-go.mod.$$$$ && { cp go.sum /tmp/wodlekit-go.sum.$$$$ 2>/dev/null || true; } && \
+	   GOWORK=off go mod tidy && \
+	   if ! cmp -s go.mod /tmp/wodlekit-go.mod.$$$$; then echo "go mod tidy changes $$m/go.mod"; exit 1; fi) || exit 1; \
+	done; echo "go mod tidy: no change"
+
+.PHONY: test-go
+test-go: ## unit, conformance and end-to-end tests of every Go module (race detector on the runtime)
+	@cd runtime && CGO_ENABLED=1 GOWORK=off go test -race -count=1 ./...
+	@for m in $(filter-out runtime,$(GO_TEST_MODULES)); do \
+	  (cd $$m && GOWORK=off go test -count=1 ./...) || exit 1; \
+	done
+
+FUZZTIME ?= 5s
+
+.PHONY: fuzz
+fuzz: ## every fuzz target for $(FUZZTIME) each
+	@$(MAKE) --no-print-directory fuzz-runtime FUZZTIME=$(FUZZTIME)
+	@$(MAKE) --no-print-directory fuzz-rulekit RULEKIT_FUZZTIME=$(FUZZTIME)
+	@for d in $$(grep -rl --include='*_test.go' '^func Fuzz' vendors | xargs -n1 dirname | sort -u); do \
+	  mod=$$(echo $$d | cut -d/ -f1-2); pkg=./$${d#$$mod/}; \
+	  for f in $$(grep -h '^func Fuzz' $$d/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "fuzz $$d $$f"; \
+	    (cd $$mod && GOWORK=off go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg) || exit 1; \
+	  done; \
+	done
+
+.PHONY: bench
+bench: build ## throughput and memory of the 1Password binary against its fake API on loopback
+	@tools/bench/bench.sh
+
+.PHONY: demo
+demo: build ## run every vendor through its run.sh against its fake API, twice
+	@tools/demo/demo.sh $(VENDORS)
+
+.PHONY: test
+test: fmt-check tidy-check vet test-go test-rulekit test-rules test-packaging fuzz demo ## everything CI runs
+	@echo "make test: all checks passed"
