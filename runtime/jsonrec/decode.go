@@ -70,6 +70,11 @@ func (d *decoder) walk(path string) error {
 			return d.records(path, kindOf)
 		}
 	case '{':
+		if _, isArray := d.spec.Arrays[path]; isArray {
+			// An error object where the records should be (Okta's
+			// {"errorCode":...}) must not read as an empty page.
+			return fmt.Errorf("%s is a JSON object, expected an array of records", describePath(path))
+		}
 		if _, err := d.dec.ReadToken(); err != nil {
 			return err
 		}
