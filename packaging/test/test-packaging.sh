@@ -36,10 +36,22 @@ mkdir -p "$work/acme-bin/linux_amd64"
 (cd tools/pkgbuild && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags '-s -w -buildid=' \
 	-o "$work/acme-bin/linux_amd64/acme-wodle" ./testdata/repo/cmd/acme)
 
-# vendor|repository|host binary (metadata)|cross-built binary per arch
-targets=("acme|$repo/tools/pkgbuild/testdata/repo|$work/acme-bin/linux_amd64/{vendor}-wodle|$work/acme-bin/linux_{arch}/{vendor}-wodle")
+# The demo's fake vendor APIs (tools/fakeapi), for `run.sh check`.
+fakeapi=
+if [ -d tools/fakeapi ] && (cd tools/fakeapi && go build -o "$work/fakeapi" .); then
+	fakeapi=$work/fakeapi
+fi
+fake_vendors=
+if [ -n "$fakeapi" ]; then
+	fake_vendors=$("$fakeapi" -h 2>&1 | sed -n 's/.*vendor whose API to fake: //p') || :
+fi
+
+# vendor|repository|host binary (metadata)|cross-built binary per arch|fake API command
+targets=("acme|$repo/tools/pkgbuild/testdata/repo|$work/acme-bin/linux_amd64/{vendor}-wodle|$work/acme-bin/linux_{arch}/{vendor}-wodle|$work/acme-bin/linux_amd64/acme-wodle fakeapi")
 for v in "${vendors[@]}"; do
-	targets+=("$v|$repo|$repo/bin/{vendor}-wodle|$repo/bin/linux_{arch}/{vendor}-wodle")
+	fake=
+	if [[ ", $fake_vendors," == *", $v,"* ]]; then fake="$fakeapi -vendor $v -events 20"; fi
+	targets+=("$v|$repo|$repo/bin/{vendor}-wodle|$repo/bin/linux_{arch}/{vendor}-wodle|$fake")
 done
 # rpmlint unpacks with `rpm2cpio | cpio -id`, and nfpm's payload has absolute
 # paths: as root that writes into /. Run it as nobody, with a cpio that keeps
@@ -54,10 +66,13 @@ chmod 755 "$lintdir/bin/cpio"
 chown nobody "$lintdir/home"
 
 for t in "${targets[@]}"; do
-	IFS='|' read -r v vrepo hostbin archbin <<<"$t"
+	IFS='|' read -r v vrepo hostbin archbin fake <<<"$t"
 	pkg=wazuh-wodle-${v//_/-}
 	echo "== $v ($pkg)"
 	common=(-repo "$vrepo" -packaging "$repo/packaging" -metadata-bin "$hostbin")
+	meta=$("${hostbin//\{vendor\}/$v}" metadata) || meta='{}'
+	prefix=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("env_prefix",""))' <<<"$meta")
+	secrets=$(python3 -c 'import json,sys; print(" ".join(s["key"] for s in json.load(sys.stdin).get("secrets",[])))' <<<"$meta")
 	for f in deb rpm; do
 		r=$work/render/$v/$f
 		if check "render $f files" "$pkgbuild" render "${common[@]}" -vendor "$v" -format "$f" -out "$r"; then
@@ -97,7 +112,8 @@ for t in "${targets[@]}"; do
 			cp "$work/pkgs/$v/v1/"*."$f" "$d/v1/"
 			cp "$work/pkgs/$v/v2/"*."$f" "$d/v2/"
 			cp "$work/standin/"*."$f" "$d/standin/"
-			if packaging/test/install-test.sh "$f" "$v" "$d" "$vrepo/rules/$v/${v}_rules.xml"; then
+			if FAKEAPI=$fake WODLE_ENV_PREFIX=$prefix WODLE_SECRET_KEYS=$secrets \
+				packaging/test/install-test.sh "$f" "$v" "$d" "$vrepo/rules/$v/${v}_rules.xml"; then
 				ok "install test $f $v"
 			else
 				bad "install test $f $v"

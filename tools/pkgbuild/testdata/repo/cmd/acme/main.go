@@ -7,6 +7,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -33,7 +34,7 @@ func main() {
 	case "check":
 		os.Exit(check())
 	case "fakeapi":
-		fakeAPI()
+		fakeAPI(os.Args[2:])
 	case "":
 		os.Exit(collect())
 	default:
@@ -79,15 +80,25 @@ func check() int {
 	return 0
 }
 
-// fakeAPI serves /v1/ping on a loopback port, prints the settings and secrets
-// that point the wodle at it, and stops after a minute.
-func fakeAPI() {
+// fakeAPI mimics tools/fakeapi's interface: it writes the accepted token to
+// -token-file and its base URL to -addr-file, then serves /v1/ping until killed
+// (or for two minutes at most).
+func fakeAPI(args []string) {
+	fl := flag.NewFlagSet("fakeapi", flag.ExitOnError)
+	tokenFile := fl.String("token-file", "", "token file")
+	addrFile := fl.String("addr-file", "", "base URL file")
+	_ = fl.Parse(args)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err == nil {
+		err = os.WriteFile(*tokenFile, []byte(token+"\n"), 0o600)
+	}
+	if err == nil {
+		err = os.WriteFile(*addrFile, []byte("http://"+ln.Addr().String()+"\n"), 0o644)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Printf(`{"settings":{"ACME_BASE_URL":"http://%s"},"secrets":{"ACME_API_TOKEN":%q}}`+"\n", ln.Addr(), token)
 	http.HandleFunc("/v1/ping", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+token {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -95,7 +106,7 @@ func fakeAPI() {
 		}
 		fmt.Fprintln(w, `{"ok":true}`)
 	})
-	go func() { time.Sleep(time.Minute); os.Exit(0) }()
+	go func() { time.Sleep(2 * time.Minute); os.Exit(0) }()
 	_ = http.Serve(ln, nil)
 }
 
