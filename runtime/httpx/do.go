@@ -222,6 +222,9 @@ func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, 
 		se.Message = "error body unreadable: " + sanitize(rerr.Error())
 	}
 	if !retryableStatus(resp.StatusCode) {
+		if p, ok := c.challengePlan(resp, raw, se); ok {
+			return p
+		}
 		return retryPlan{err: se}
 	}
 
