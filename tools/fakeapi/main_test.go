@@ -44,13 +44,13 @@ func post(t *testing.T, url, token, body string) (int, []byte) {
 
 func TestRunServesAndStops(t *testing.T) {
 	dir := t.TempDir()
-	tokenFile, addrFile := filepath.Join(dir, "token"), filepath.Join(dir, "addr")
+	tokenFile, addrFile, secretsFile := filepath.Join(dir, "token"), filepath.Join(dir, "addr"), filepath.Join(dir, "secrets.env")
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-vendor", "onepassword", "-token-file", tokenFile, "-addr-file", addrFile,
-			"-events", "30", "-append-every", "20ms", "-append-count", "2"}, &stderr)
+			"-secrets-file", secretsFile, "-events", "30", "-append-every", "20ms", "-append-count", "2"}, &stderr)
 	}()
 	base := waitFile(t, addrFile)
 	if !strings.HasPrefix(base, "http://127.0.0.1:") {
@@ -59,6 +59,13 @@ func TestRunServesAndStops(t *testing.T) {
 	token := waitFile(t, tokenFile)
 	if fi, err := os.Stat(tokenFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("token file mode %v, %v", fi.Mode(), err)
+	}
+	// The secrets file hands the wodle the same token, under its secret key.
+	if b, err := os.ReadFile(secretsFile); err != nil || string(b) != "OP_EVENTS_TOKEN="+token+"\n" {
+		t.Fatalf("secrets file = %q, %v", b, err)
+	}
+	if fi, err := os.Stat(secretsFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secrets file mode %v, %v", fi.Mode(), err)
 	}
 	status, body := post(t, base+"/api/v2/auditevents", token, `{"limit":1000,"start_time":"2000-01-01T00:00:00Z"}`)
 	if status != http.StatusOK {
