@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wodlekit/wodlekit/runtime/runner"
 )
@@ -80,8 +81,15 @@ func (e Env) With(kv ...string) Env {
 // the whole environment.
 func Run(t testing.TB, v runner.Vendor, env Env, args ...string) Result {
 	t.Helper()
+	return RunAt(t, v, env, nil, args...)
+}
+
+// RunAt is Run with the run's clock given (nil: the real one), so golden
+// files do not depend on the day the test runs.
+func RunAt(t testing.TB, v runner.Vendor, env Env, now func() time.Time, args ...string) Result {
+	t.Helper()
 	var stdout, stderr lockedBuffer
-	code := runner.Run(v, runner.IO{Args: args, Stdout: &stdout, Stderr: &stderr, Lookup: env.Lookup})
+	code := runner.Run(v, runner.IO{Args: args, Stdout: &stdout, Stderr: &stderr, Lookup: env.Lookup, Now: now})
 	return Result{Code: code, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 }
 
