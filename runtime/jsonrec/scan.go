@@ -200,11 +200,17 @@ func unquote(q []byte) (string, error) {
 	}
 	body := q[1 : len(q)-1]
 	if bytes.IndexByte(body, '\\') < 0 {
+		if i := badStringByte(body); i >= 0 {
+			return "", fmt.Errorf("not a JSON string: unescaped %q at %d", body[i], i+1)
+		}
 		return string(body), nil
 	}
 	var out []byte
 	for i := 0; i < len(body); i++ {
 		c := body[i]
+		if c == '"' || c < 0x20 {
+			return "", fmt.Errorf("not a JSON string: unescaped %q at %d", c, i+1)
+		}
 		if c != '\\' {
 			out = append(out, c)
 			continue
@@ -248,6 +254,17 @@ func unquote(q []byte) (string, error) {
 		}
 	}
 	return string(out), nil
+}
+
+// badStringByte returns the index of the first byte that a JSON string
+// must escape (a quote or a control character), or -1.
+func badStringByte(body []byte) int {
+	for i, c := range body {
+		if c == '"' || c < 0x20 {
+			return i
+		}
+	}
+	return -1
 }
 
 // Unquote decodes a JSON string literal (quotes included).
