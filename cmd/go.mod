@@ -4,11 +4,13 @@ go 1.26.0
 
 require (
 	github.com/wodlekit/wodlekit/runtime v0.0.0
+	github.com/wodlekit/wodlekit/vendors/okta v0.0.0
 	github.com/wodlekit/wodlekit/vendors/onepassword v0.0.0
 )
 
 require (
 	github.com/alecthomas/kong v1.17.0 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 	github.com/go-json-experiment/json v1.27.2 // indirect
 	github.com/sethvargo/go-envconfig v1.4.3 // indirect
 	golang.org/x/sync v0.25.0 // indirect
@@ -17,5 +19,6 @@ require (
 
 replace (
 	github.com/wodlekit/wodlekit/runtime => ../runtime
+	github.com/wodlekit/wodlekit/vendors/okta => ../vendors/okta
 	github.com/wodlekit/wodlekit/vendors/onepassword => ../vendors/onepassword
 )
