@@ -50,7 +50,7 @@ func printMetadata(v Vendor, io IO) int {
 		switch settings[i].Env {
 		case v.EnvPrefix + "BASE_URL":
 			settings[i].Default = v.DefaultBaseURL
-			settings[i].Required = v.DefaultBaseURL == ""
+			settings[i].Required = v.DefaultBaseURL == "" && v.ResolveBaseURL == nil
 		case v.EnvPrefix + "STATE_DIR":
 			settings[i].Default = strings.ReplaceAll(settings[i].Default, "{vendor}", v.Name)
 		case v.EnvPrefix + "MAX_RUNTIME":

@@ -161,23 +161,33 @@ func loadConfig(v Vendor, io IO, flags *runFlags) (*setup, error) {
 			cfg.Debug = *flags.Debug
 		}
 	}
+	// Vendor settings are read first so that a base URL can derive from
+	// them; their errors are still reported after the common ones.
+	var settings any
+	var settingsErr error
+	if v.Settings != nil {
+		settings = v.Settings
+		if err := config.Process(ctx, v.EnvPrefix, lookup, settings); err != nil {
+			settingsErr = err
+		} else if val, ok := settings.(interface{ Validate() error }); ok {
+			settingsErr = val.Validate()
+		}
+	}
+	defaultBase := v.DefaultBaseURL
+	if v.ResolveBaseURL != nil && settingsErr == nil {
+		if u := v.ResolveBaseURL(settings); u != "" {
+			defaultBase = u
+		}
+	}
 	warnings, err := cfg.Finish(v.EnvPrefix, config.Rules{
-		Vendor: v.Name, DefaultBaseURL: v.DefaultBaseURL, AllowedHosts: v.AllowedHosts,
+		Vendor: v.Name, DefaultBaseURL: defaultBase, AllowedHosts: v.AllowedHosts,
 		MaxLookback: v.MaxLookback, MaxPageSize: v.MaxPageSize, Unparsed: unparsed,
 	})
 	if err != nil {
 		errs = append(errs, err)
 	}
-	var settings any
-	if v.Settings != nil {
-		settings = v.Settings
-		if err := config.Process(ctx, v.EnvPrefix, lookup, settings); err != nil {
-			errs = append(errs, err)
-		} else if val, ok := settings.(interface{ Validate() error }); ok {
-			if err := val.Validate(); err != nil {
-				errs = append(errs, err)
-			}
-		}
+	if settingsErr != nil {
+		errs = append(errs, settingsErr)
 	}
 	return &setup{cfg: cfg, settings: settings, warnings: warnings}, errors.Join(errs...)
 }

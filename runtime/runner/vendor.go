@@ -30,6 +30,10 @@ type Vendor struct {
 	EnvPrefix string
 	// DefaultBaseURL is used when <PREFIX>BASE_URL is unset; "" makes it required.
 	DefaultBaseURL string
+	// ResolveBaseURL, when set, derives the base URL from the vendor's
+	// decoded Settings when <PREFIX>BASE_URL is unset (Duo: "https://" plus
+	// DUO_API_HOST); "" leaves DefaultBaseURL in force.
+	ResolveBaseURL func(settings any) string
 	// AllowedHosts lists the base URL hosts accepted ("events.1password.com",
 	// "*.okta.com"); empty allows any https host. Loopback is always allowed.
 	AllowedHosts []string
