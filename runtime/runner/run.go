@@ -118,6 +118,26 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 	}
 	var lines []byte
 	pageIDs := map[string]struct{}{}
+	// The state of a delivered page is written while the next page is
+	// fetched: the fsyncs then cost no wall time, and the next page is
+	// delivered only once that write succeeded, so a crash still replays
+	// at most the page in flight.
+	var inflight chan error
+	waitCommit := func() bool {
+		if inflight == nil {
+			return true
+		}
+		err := <-inflight
+		inflight = nil
+		if err != nil {
+			c.emitError(name, kindState, 0, c.scrub(err.Error()))
+			mr.Status, mr.StoppedBy = failedOrPartial(mr), "error"
+			return false
+		}
+		mr.CursorSaved = true
+		return true
+	}
+	defer waitCommit()
 	for page := 1; ; page++ {
 		if reason := c.stopReason(ctx, mr); reason != "" {
 			mr.StoppedBy = reason
@@ -134,6 +154,10 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 				return
 			}
 			c.moduleError(mr, log, err)
+			return
+		}
+		// De-duplication below needs the previous page's IDs committed.
+		if !waitCommit() {
 			return
 		}
 		lines = lines[:0]
@@ -176,13 +200,11 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		if c.all {
 			cursor = pg.Next
 		} else {
-			if err := c.store.Commit(name, pg.Next, ids); err != nil {
-				c.emitError(name, kindState, 0, c.scrub(err.Error()))
-				mr.Status, mr.StoppedBy = failedOrPartial(mr), "error"
-				return
-			}
+			inflight = make(chan error, 1)
+			go func(next json.RawMessage, ids []string, done chan<- error) {
+				done <- c.store.Commit(name, next, ids)
+			}(pg.Next, ids, inflight)
 			cursor = pg.Next
-			mr.CursorSaved = true
 		}
 		if pg.Note != "" {
 			mr.Message = pg.Note

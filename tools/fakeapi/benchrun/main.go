@@ -1,0 +1,153 @@
+// Command benchrun measures a vendor binary end to end: the 1Password fake
+// API in this process on loopback, the wodle as a child process limited to
+// one core (GOMAXPROCS=1, pinned with taskset when available), its stdout
+// read and counted here. It prints one line per backlog size: events,
+// seconds, events per second and the child's peak RSS.
+//
+//	benchrun -bin bin/onepassword-wodle -sizes 10000,100000,1000000
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wodlekit/wodlekit/vendors/onepassword/fakeapi"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/onepassword-wodle", "wodle binary to measure")
+	sizes := flag.String("sizes", "10000,100000,1000000", "backlog sizes (events in one stream)")
+	flag.Parse()
+	fmt.Printf("%10s %9s %12s %12s %10s\n", "events", "seconds", "events/s", "peak_rss_MiB", "MiB/s")
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "benchrun: bad size %q\n", s)
+			os.Exit(2)
+		}
+		if err := measure(*bin, n); err != nil {
+			fmt.Fprintln(os.Stderr, "benchrun:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func measure(bin string, n int) error {
+	const token = "bench-token"
+	api := fakeapi.New(fakeapi.Options{
+		Token: token, Features: fakeapi.Features(), Events: map[string]int{"auditevents": n},
+		Seed: 42, Start: time.Now().Add(-100 * time.Hour), Span: 99 * time.Hour,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "benchrun-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	args := []string{bin, "--source", "auditevents"}
+	if path, err := exec.LookPath("taskset"); err == nil {
+		args = append([]string{path, "-c", "0"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = []string{
+		"GOMAXPROCS=1",
+		"OP_EVENTS_TOKEN=" + token,
+		"OP_BASE_URL=http://" + ln.Addr().String(),
+		"OP_STATE_DIR=" + dir,
+		"OP_LOG_FILE=" + dir + "/wodle.log",
+		"OP_LOOKBACK_HOURS=120",
+		"OP_PAGE_SIZE=1000",
+		"OP_MAX_EVENTS_PER_RUN=0",
+		"OP_MAX_BYTES_PER_RUN=0",
+		"OP_MAX_RUNTIME=30m",
+		"OP_REQUESTS_PER_MINUTE=-1",
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// ru_maxrss would report this process's size: Linux keeps it across
+	// fork and exec. VmHWM belongs to the child's own address space.
+	peak := make(chan int64, 1)
+	stop := make(chan struct{})
+	go func() {
+		var hwm int64
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if kb := vmHWM(cmd.Process.Pid); kb > hwm {
+				hwm = kb
+			}
+			select {
+			case <-stop:
+				peak <- hwm
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	events, bytes := 0, 0
+	r := bufio.NewReaderSize(out, 1<<20)
+	for {
+		line, err := r.ReadSlice('\n')
+		bytes += len(line)
+		if len(line) > 0 && !strings.Contains(string(line[:min(len(line), 120)]), `"run_summary"`) {
+			events++
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			break
+		}
+	}
+	// The last samples are taken while the process lingers as a zombie-free
+	// reader of nothing; close stop only after Wait.
+	waitErr := cmd.Wait()
+	close(stop)
+	hwmKB := <-peak
+	if waitErr != nil {
+		return fmt.Errorf("wodle: %w", waitErr)
+	}
+	secs := time.Since(start).Seconds()
+	if events != n {
+		return fmt.Errorf("wodle emitted %d events, want %d", events, n)
+	}
+	rss := float64(hwmKB) / 1024
+	fmt.Printf("%10d %9.3f %12.0f %12.1f %10.1f\n", n, secs, float64(n)/secs, rss, float64(bytes)/secs/(1<<20))
+	return nil
+}
+
+// vmHWM reads the peak resident set size of pid in KiB (0 once it exited).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
