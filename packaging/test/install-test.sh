@@ -139,22 +139,23 @@ check "run.sh created the log directory" test -d "$root/var/ossec/logs/wodles"
 out=$(chroot "$root" env WODLE_BINARY=/nonexistent "$wodle/run.sh" 2>&1) && rc=0 || rc=$?
 check "run.sh setup errors are one JSON error event" bash -c '[ "$1" = 1 ] && [ "$(wc -l <<<"$2")" = 1 ] && grep -q "^{\"integration\":\"$3\",\"$3\":{\"event_type\":\"error\",\"module\":\"run.sh\"" <<<"$2"' _ "$rc" "$out" "$vendor"
 # The check against a fake API: FAKEAPI is a command with tools/fakeapi's
-# interface (-token-file, -addr-file; serves until SIGTERM), run on this
-# machine's loopback, which the throwaway root shares. The base URL goes into
-# the settings file and the token into the secrets file, as an admin would.
+# interface (-token-file, -addr-file, -secrets-file; serves until SIGTERM), run
+# on this machine's loopback, which the throwaway root shares. The base URL
+# goes into the settings file and the secrets into the secrets file, as an
+# admin would put them.
 if [ -n "${FAKEAPI:-}" ]; then
 	read -r -a fakecmd <<<"$FAKEAPI"
-	"${fakecmd[@]}" -token-file "$work/fake.token" -addr-file "$work/fake.addr" >/dev/null 2>"$work/fake.err" &
+	"${fakecmd[@]}" -token-file "$work/fake.token" -addr-file "$work/fake.addr" -secrets-file "$work/fake.secrets" \
+		>/dev/null 2>"$work/fake.err" &
 	fakepid=$!
 	for _ in $(seq 100); do [ -s "$work/fake.addr" ] || ! kill -0 "$fakepid" 2>/dev/null && break; sleep 0.1; done
-	read -r -a secret_keys <<<"${WODLE_SECRET_KEYS:-}"
-	if [ -s "$work/fake.addr" ] && [ "${#secret_keys[@]}" = 1 ]; then
+	if [ -s "$work/fake.addr" ] && [ -s "$work/fake.secrets" ]; then
 		echo "${WODLE_ENV_PREFIX}BASE_URL=$(cat "$work/fake.addr")" >>"$root$conf/$vendor.env"
-		echo "${secret_keys[0]}=$(cat "$work/fake.token")" >>"$root$conf/secrets.env"
+		cat "$work/fake.secrets" >>"$root$conf/secrets.env"
 		check "run.sh check passes against the fake API (settings and secrets from /etc)" \
 			timeout 60 chroot "$root" env -i PATH=/usr/bin:/bin "$wodle/run.sh" check
 	else
-		bad "fake API for $vendor did not start, or the vendor has ${#secret_keys[@]} secrets (only one is wired)"
+		bad "fake API for $vendor did not start ($FAKEAPI)"
 		sed 's/^/        | /' "$work/fake.err"
 	fi
 	kill "$fakepid" 2>/dev/null || :

@@ -71,8 +71,7 @@ for t in "${targets[@]}"; do
 	echo "== $v ($pkg)"
 	common=(-repo "$vrepo" -packaging "$repo/packaging" -metadata-bin "$hostbin")
 	meta=$("${hostbin//\{vendor\}/$v}" metadata) || meta='{}'
-	prefix=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("env_prefix",""))' <<<"$meta")
-	secrets=$(python3 -c 'import json,sys; print(" ".join(s["key"] for s in json.load(sys.stdin).get("secrets",[])))' <<<"$meta")
+	prefix=$(grep -o '"env_prefix": *"[A-Z0-9_]*"' <<<"$meta" | sed 's/.*"\([A-Z0-9_]*\)"$/\1/') || prefix=
 	for f in deb rpm; do
 		r=$work/render/$v/$f
 		if check "render $f files" "$pkgbuild" render "${common[@]}" -vendor "$v" -format "$f" -out "$r"; then
@@ -112,7 +111,7 @@ for t in "${targets[@]}"; do
 			cp "$work/pkgs/$v/v1/"*."$f" "$d/v1/"
 			cp "$work/pkgs/$v/v2/"*."$f" "$d/v2/"
 			cp "$work/standin/"*."$f" "$d/standin/"
-			if FAKEAPI=$fake WODLE_ENV_PREFIX=$prefix WODLE_SECRET_KEYS=$secrets \
+			if FAKEAPI=$fake WODLE_ENV_PREFIX=$prefix \
 				packaging/test/install-test.sh "$f" "$v" "$d" "$vrepo/rules/$v/${v}_rules.xml"; then
 				ok "install test $f $v"
 			else
