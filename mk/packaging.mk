@@ -65,7 +65,7 @@ packages: build cross-build pkgbuild-tool ## build every vendor's .deb and .rpm 
 	@mkdir -p $(DIST)
 	@rm -f $(DIST)/*.deb $(DIST)/*.rpm $(DIST)/SHA256SUMS
 	@SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(PKGBUILD) packages -repo . -out $(DIST) \
-	  -version '$(VERSION)' -release $(PKG_RELEASE) \
+	  -vendors '$(subst $(space),$(comma),$(strip $(VENDORS)))' -version '$(VERSION)' -release $(PKG_RELEASE) \
 	  -formats $(subst $(space),$(comma),$(PKG_FORMATS)) -arches $(subst $(space),$(comma),$(PKG_ARCHES))
 	@cd $(DIST) && ls -l *.deb *.rpm | awk '{printf "  %10d  %s\n", $$5, $$9}'
 
@@ -86,5 +86,3 @@ test-packaging: deps-packaging build pkgbuild-tool ## builder tests, shellcheck,
 .PHONY: clean-packaging
 clean-packaging: ## remove packaging build outputs
 	rm -rf $(DIST) $(PKG_WORK) tools/pkgbuild/bin $(BIN)/linux_*
-
-test: test-packaging
