@@ -69,7 +69,7 @@ func printMetadata(v Vendor, io IO) int {
 		Settings: settings, DefaultInterval: interval.String(), DefaultTimeout: timeout.String(),
 	}
 	for _, s := range v.Secrets {
-		m.Secrets = append(m.Secrets, secretMeta{Key: s.Key, Help: s.Help, Optional: s.Optional})
+		m.Secrets = append(m.Secrets, secretMeta(s))
 	}
 	out, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
