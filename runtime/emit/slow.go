@@ -167,8 +167,13 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-// markerFields is the leaf budget reserved for the marker object.
+// markerFields is the leaf budget reserved for the marker object when
+// folding (folded_fields, truncated_fields, original_bytes), plus one for
+// big_integers_as_strings when there are any.
 const markerFields = 3
+
+// markerSlack bounds the bytes of a marker without truncated_fields.
+const markerSlack = 64
 
 func (e *Encoder) slowPath(dst, raw []byte, eventType string, addType bool) ([]byte, Marks, error) {
 	var m Marks
@@ -184,9 +189,21 @@ func (e *Encoder) slowPath(dst, raw []byte, eventType string, addType bool) ([]b
 
 	// Fold the deepest objects first: they are the least likely to be
 	// matched by rules, and one string keeps all of their content.
+	// The marker's own leaves count too: one for big integers, two when
+	// strings will be truncated (markerSlack covers the marker's bytes).
+	knownMarker := 0
+	if m.BigInts > 0 {
+		knownMarker++
+	}
+	if len(e.prefix)+root.size()+2+markerSlack > e.opt.MaxLineBytes {
+		knownMarker += 2
+	}
 	budget := e.opt.MaxFields - 1 // integration
-	if 1+root.leaves() > e.opt.MaxFields {
+	if 1+root.leaves()+knownMarker > e.opt.MaxFields {
 		budget -= markerFields
+		if m.BigInts > 0 {
+			budget--
+		}
 		objs := root.objects("", 0, nil)
 		sort.SliceStable(objs, func(i, j int) bool {
 			if objs[i].depth != objs[j].depth {
