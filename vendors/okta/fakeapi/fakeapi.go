@@ -1,0 +1,341 @@
+// Package fakeapi is a stateful fake of Okta's System Log API for tests and
+// the demo: SSWS API tokens and OAuth 2.0 service apps (client credentials
+// with a verified private_key_jwt assertion, DPoP proofs with nonce
+// challenges, expiring tokens), since/after/limit polling with next links
+// in both Link header forms, X-Rate-Limit headers and 429s, and a backlog
+// of generated events that can grow while it runs. It is deterministic
+// for a given seed.
+package fakeapi
+
+import (
+	"bytes"
+	"crypto"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Limits of the limit parameter, as documented.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// Options configures a fake.
+type Options struct {
+	// Token is the accepted SSWS API token; "" accepts none.
+	Token string
+	// ClientID and PublicKey identify the OAuth service app: its client
+	// assertions must be signed by the private half of PublicKey.
+	ClientID  string
+	PublicKey crypto.PublicKey
+	// RequireDPoP refuses token requests without a DPoP proof, as new
+	// service apps do; a proof is then also needed on every API call.
+	RequireDPoP bool
+	// ResourceNonce makes the API demand a DPoP nonce on API calls too.
+	ResourceNonce bool
+	// TokenTTL is the access tokens' lifetime (default one hour).
+	TokenTTL time.Duration
+	// Events is the initial backlog size.
+	Events int
+	// Seed makes the generated events deterministic.
+	Seed int64
+	// Start and Span place the initial backlog in persistence time.
+	Start time.Time
+	Span  time.Duration
+	// RateLimit is the per-minute budget of /api/v1/logs (default 600).
+	RateLimit int
+	// LinkHost, when set, is the host put in next links (an off-host test).
+	LinkHost string
+	// Now is the fake's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// API is the fake; it is safe for concurrent use.
+type API struct {
+	o Options
+
+	mu        sync.Mutex
+	rng       *rand.Rand
+	events    [][]byte
+	persisted []time.Time
+	step      time.Duration
+	tokens    map[string]issued
+	jtis      map[string]bool
+	nonce     string
+	window    time.Time
+	used      int
+	requests  map[string]int
+	issuedN   int
+	pages     int
+}
+
+// issued is one access token.
+type issued struct {
+	expires time.Time
+	jkt     string // DPoP key thumbprint; "" for a Bearer token
+}
+
+// New builds a fake with its initial backlog generated.
+func New(o Options) *API {
+	if o.Start.IsZero() {
+		o.Start = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = time.Hour
+	}
+	if o.RateLimit <= 0 {
+		o.RateLimit = 600
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	a := &API{
+		o: o, rng: rand.New(rand.NewPCG(uint64(o.Seed), 7)),
+		tokens: map[string]issued{}, jtis: map[string]bool{}, requests: map[string]int{},
+		nonce: "nonce-1", step: time.Second,
+	}
+	if o.Events > 1 && o.Span > 0 {
+		a.step = max(o.Span/time.Duration(o.Events-1), time.Millisecond)
+	}
+	for i := range o.Events {
+		a.add(o.Start.Add(a.step * time.Duration(i)))
+	}
+	return a
+}
+
+// add generates one event persisted at ts. Its published time is a little
+// earlier, by a random lag: in persistence order, published times are not
+// sorted, exactly the polling behaviour Okta documents.
+func (a *API) add(ts time.Time) {
+	lag := time.Duration(a.rng.IntN(3000)) * time.Millisecond
+	a.persisted = append(a.persisted, ts)
+	a.events = append(a.events, GenerateEvent(len(a.events), a.rng, ts.Add(-lag)))
+}
+
+func (a *API) nextTime() time.Time {
+	if n := len(a.persisted); n > 0 {
+		return a.persisted[n-1].Add(a.step)
+	}
+	return a.o.Start
+}
+
+// Append adds n new events after the existing ones.
+func (a *API) Append(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for range n {
+		a.add(a.nextTime())
+	}
+}
+
+// AppendRaw adds one record as given.
+func (a *API) AppendRaw(raw []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.persisted = append(a.persisted, a.nextTime())
+	a.events = append(a.events, bytes.Clone(raw))
+}
+
+// Len reports the backlog size.
+func (a *API) Len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.events)
+}
+
+// Event returns a copy of the i-th event in persistence order.
+func (a *API) Event(i int) []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return bytes.Clone(a.events[i])
+}
+
+// Requests reports how many requests reached path.
+func (a *API) Requests(path string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.requests[path]
+}
+
+// TokensIssued reports how many access tokens the fake issued.
+func (a *API) TokensIssued() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.issuedN
+}
+
+// RotateNonce replaces the DPoP nonce: proofs with the old one are refused.
+func (a *API) RotateNonce() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.nonce = "nonce-" + randomHex(6)
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.requests[r.URL.Path]++
+	switch r.URL.Path {
+	case "/oauth2/v1/token":
+		a.token(w, r)
+	case "/api/v1/logs":
+		a.logs(w, r)
+	default:
+		oktaError(w, http.StatusNotFound, "E0000022", "The endpoint does not support the provided HTTP method")
+	}
+}
+
+// oktaError writes Okta's error body.
+func oktaError(w http.ResponseWriter, status int, code, summary string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errorCode": code, "errorSummary": summary, "errorLink": code,
+		"errorId": "oae" + randomHex(8), "errorCauses": []any{},
+	})
+}
+
+// oauthError writes an OAuth 2.0 error body.
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// rateHeaders counts one request in the current minute and sets the
+// X-Rate-Limit headers; false means the budget is spent.
+func (a *API) rateHeaders(w http.ResponseWriter) bool {
+	now := a.o.Now()
+	if now.Sub(a.window) >= time.Minute {
+		a.window, a.used = now.Truncate(time.Second), 0
+	}
+	a.used++
+	remaining := max(a.o.RateLimit-a.used, 0)
+	h := w.Header()
+	h.Set("X-Rate-Limit-Limit", strconv.Itoa(a.o.RateLimit))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(a.window.Add(time.Minute).Unix(), 10))
+	return a.used <= a.o.RateLimit
+}
+
+// logs serves GET /api/v1/logs.
+func (a *API) logs(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		oktaError(w, http.StatusMethodNotAllowed, "E0000022", "The endpoint does not support the provided HTTP method")
+		return
+	}
+	if !a.authorized(w, r) {
+		return
+	}
+	if !a.rateHeaders(w) {
+		oktaError(w, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+		return
+	}
+	q := r.URL.Query()
+	limit := DefaultLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > MaxLimit {
+			oktaError(w, http.StatusBadRequest, "E0000001", "Api validation failed: limit")
+			return
+		}
+		limit = n
+	}
+	if s := q.Get("sortOrder"); s != "" && s != "ASCENDING" {
+		oktaError(w, http.StatusBadRequest, "E0000001", "Api validation failed: this fake serves ASCENDING polling only")
+		return
+	}
+	if q.Get("until") != "" {
+		oktaError(w, http.StatusBadRequest, "E0000001", "Api validation failed: this fake serves polling requests only (no until)")
+		return
+	}
+	start := 0
+	switch after, since := q.Get("after"), q.Get("since"); {
+	case after != "" && since != "":
+		oktaError(w, http.StatusBadRequest, "E0000001", "Api validation failed: since and after are mutually exclusive")
+		return
+	case after != "":
+		off, err := decodeAfter(after)
+		if err != nil || off > len(a.events) {
+			oktaError(w, http.StatusBadRequest, "E0000001", "Api validation failed: after")
+			return
+		}
+		start = off
+	default:
+		from := a.o.Now().Add(-7 * 24 * time.Hour)
+		if since != "" {
+			t, err := time.Parse(time.RFC3339, since)
+			if err != nil {
+				oktaError(w, http.StatusBadRequest, "E0000001", "Api validation failed: since")
+				return
+			}
+			if a.o.Now().Sub(t) > 180*24*time.Hour {
+				oktaError(w, http.StatusBadRequest, "E0000053", "Invalid date. 'Since' must be a valid date no earlier than 180 days ago.")
+				return
+			}
+			from = t
+		}
+		for start < len(a.events) && a.persisted[start].Before(from) {
+			start++
+		}
+	}
+	end := min(start+limit, len(a.events))
+	a.pages++
+	host := r.Host
+	if a.o.LinkHost != "" {
+		host = a.o.LinkHost
+	}
+	self := (&url.URL{Scheme: "http", Host: host, Path: r.URL.Path, RawQuery: r.URL.RawQuery}).String()
+	nq := url.Values{"after": {encodeAfter(end)}, "limit": {strconv.Itoa(limit)}, "sortOrder": {"ASCENDING"}}
+	next := (&url.URL{Scheme: "http", Host: host, Path: r.URL.Path, RawQuery: nq.Encode()}).String()
+	// Okta sends both forms; the fake alternates so that clients must read both.
+	if a.pages%2 == 1 {
+		w.Header().Add("Link", "<"+self+`>; rel="self"`)
+		w.Header().Add("Link", "<"+next+`>; rel="next"`)
+	} else {
+		w.Header().Set("Link", "<"+self+`>; rel="self", <`+next+`>; rel="next"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i := start; i < end; i++ {
+		if i > start {
+			b.WriteByte(',')
+		}
+		b.Write(a.events[i])
+	}
+	b.WriteByte(']')
+	_, _ = w.Write(b.Bytes())
+}
+
+// encodeAfter makes the opaque after value for an offset.
+func encodeAfter(off int) string { return fmt.Sprintf("%d_%d", 1700000000000+int64(off), off) }
+
+// decodeAfter reads an after value back.
+func decodeAfter(s string) (int, error) {
+	_, off, ok := strings.Cut(s, "_")
+	if !ok {
+		return 0, fmt.Errorf("malformed after %q", s)
+	}
+	n, err := strconv.Atoi(off)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("malformed after %q", s)
+	}
+	return n, nil
+}
