@@ -21,8 +21,8 @@ type Common struct {
 	LogFile         string        `env:"LOG_FILE" help:"Log file; logs go to stderr only when unset (never to stdout)."`
 	LogMaxBytes     int64         `env:"LOG_MAX_BYTES, default=10485760" help:"Log file size at which it is rotated to .1."`
 	LookbackHours   float64       `env:"LOOKBACK_HOURS, default=24" help:"How far back a first run (or --all) starts, in hours."`
-	MaxEventsPerRun int           `env:"MAX_EVENTS_PER_RUN, default=50000" help:"Stop at a page boundary once a module emitted this many events (0 = no cap)."`
-	MaxBytesPerRun  int64         `env:"MAX_BYTES_PER_RUN, default=50000000" help:"Stop at a page boundary once a module emitted this many bytes (0 = no cap)."`
+	MaxEventsPerRun int           `env:"MAX_EVENTS_PER_RUN, default=50000" help:"Stop at a page boundary once the run emitted this many events, all modules together (0 = no cap); the rest comes next run."`
+	MaxBytesPerRun  int64         `env:"MAX_BYTES_PER_RUN, default=50000000" help:"Stop at a page boundary once the run emitted this many bytes, all modules together (0 = no cap); Wazuh buffers at most 64 MiB of a run."`
 	MaxRuntime      time.Duration `env:"MAX_RUNTIME, default=240s" help:"Run deadline, below the wodle <timeout>: stop at a page boundary with the cursor saved."`
 	Sink            string        `env:"SINK, default=stdout" help:"Where events go: stdout (command wodle) or wazuh-queue (Wazuh's local queue socket)."`
 	QueueSocket     string        `env:"QUEUE_SOCKET, default=/var/ossec/queue/sockets/queue" help:"Wazuh's queue socket for SINK=wazuh-queue."`

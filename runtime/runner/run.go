@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -37,6 +38,9 @@ type collection struct {
 	// stop is closed by SIGTERM/SIGINT: modules finish the page in hand,
 	// save and stop.
 	stop <-chan struct{}
+	// events and bytes count what all modules delivered: the caps are per
+	// run because Wazuh buffers the whole run's output (64 MiB at most).
+	events, bytes atomic.Int64
 	// sinkFailed records that events could not be delivered at all.
 	sinkMu     sync.Mutex
 	sinkFailed error
@@ -163,6 +167,7 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		lines = lines[:0]
 		clear(pageIDs)
 		var ids []string
+		pageEvents := 0
 		for _, rec := range pg.Records {
 			if rec.ID != "" {
 				_, inPage := pageIDs[rec.ID]
@@ -186,6 +191,7 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 				continue
 			}
 			mr.Events++
+			pageEvents++
 			mr.Truncated += marks.Truncated
 			mr.Folded += marks.Folded
 			mr.BigInts += marks.BigInts
@@ -197,6 +203,8 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		}
 		mr.Bytes += int64(len(lines))
 		mr.Pages++
+		c.events.Add(int64(pageEvents))
+		c.bytes.Add(int64(len(lines)))
 		if c.all {
 			cursor = pg.Next
 		} else {
@@ -246,10 +254,10 @@ func (c *collection) stopReason(ctx context.Context, mr *moduleRun) string {
 	if r := c.interrupted(ctx); r != "" {
 		return r
 	}
-	if n := c.cfg.MaxEventsPerRun; n > 0 && mr.Events >= n {
+	if n := c.cfg.MaxEventsPerRun; n > 0 && c.events.Load() >= int64(n) {
 		return "max_events"
 	}
-	if n := c.cfg.MaxBytesPerRun; n > 0 && mr.Bytes >= n {
+	if n := c.cfg.MaxBytesPerRun; n > 0 && c.bytes.Load() >= n {
 		return "max_bytes"
 	}
 	return ""
