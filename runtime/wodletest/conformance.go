@@ -54,6 +54,11 @@ type Harness struct {
 	// Module is one module the fault tests aim at; FaultPath its request path.
 	Module    string
 	FaultPath string
+	// KillBacklog is the backlog per module of the kill -9 test (default
+	// 60). Its nine kills each deliver a page or more, so a vendor with a
+	// single module needs a larger backlog than 60 for the later kills to
+	// still land mid-backlog.
+	KillBacklog int
 	// Exec, when set, is the command that runs the vendor as a real process
 	// (the test binary itself with ExecEnv=1, see Main); the kill -9 and
 	// SIGTERM tests need it.
@@ -474,13 +479,16 @@ func processRun(t *testing.T, h Harness, env Env) (*exec.Cmd, *bufio.Scanner) {
 // final run finish: the union must hold every record, and replays must
 // stay within the page in flight.
 func killNine(t *testing.T, h Harness) {
-	const perModule = 60
+	perModule := 60
+	if h.KillBacklog > 0 {
+		perModule = h.KillBacklog
+	}
 	in := h.start(t, perModule)
 	env := in.env
 	var all []string
 	kills := 0
 	midRun := 0
-	for k := 1; k <= perModule; k += 7 {
+	for k := 1; k <= 60; k += 7 {
 		// Every request is slowed a little so that kills land mid-backlog
 		// rather than after a run that finished in a millisecond.
 		in.faults.Clear()
