@@ -78,9 +78,10 @@ func (s *system) get(ctx context.Context, target string) (*answer, error) {
 	var a answer
 	err := s.env.HTTP.Do(ctx, httpx.Request{Method: http.MethodGet, URL: target, Header: http.Header{"Accept": {"application/json"}}, Endpoint: "logs"},
 		func(resp *http.Response, body io.Reader) error {
-			p, err := jsonrec.Decode(body, &pageSpec)
+			head := &prefixWriter{max: 64 << 10}
+			p, err := jsonrec.Decode(io.TeeReader(body, head), &pageSpec)
 			if err != nil {
-				return runner.DecodeError(err)
+				return runner.DecodeError(diagnose(err, head, body))
 			}
 			a.page = p
 			a.next, _ = nextLink(resp.Header)
@@ -187,4 +188,40 @@ func permissionHint(err error, kind string) string {
 		return " (the API token is invalid, expired after 30 days unused, or revoked: create a new one under Security > API > Tokens)"
 	}
 	return ""
+}
+
+// prefixWriter keeps the first max bytes written to it.
+type prefixWriter struct {
+	b   []byte
+	max int
+	cut bool
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := w.max - len(w.b); n > room {
+		w.cut = true
+		p = p[:max(room, 0)]
+	}
+	w.b = append(w.b, p...)
+	// The whole of p is reported written: TeeReader fails on short writes.
+	return n, nil
+}
+
+// diagnose sharpens a decode failure of a body that is not an array: the
+// decoder stops at the first token, so whether the rest was even JSON
+// (an HTML page, a cut error body) is worth saying. Truncation errors are
+// returned unchanged: the client retries those.
+func diagnose(err error, head *prefixWriter, rest io.Reader) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || head.cut {
+		return err
+	}
+	tail, rerr := io.ReadAll(io.LimitReader(rest, int64(head.max)))
+	if rerr != nil || len(head.b)+len(tail) >= head.max {
+		return err
+	}
+	if !json.Valid(append(head.b, tail...)) {
+		return fmt.Errorf("decode page: invalid JSON (the System Log answers a JSON array): %w", err)
+	}
+	return err
 }
