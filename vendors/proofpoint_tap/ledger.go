@@ -112,8 +112,8 @@ type budget struct {
 	limit     int    // the credential's daily budget
 	usable    int    // limit less the margin
 	marginPct int
-	sent   atomic.Int64
-	ledger ledger
+	sent      atomic.Int64
+	ledger    ledger
 }
 
 // record moves the attempts counted since the last call into the ledger.
