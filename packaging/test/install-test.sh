@@ -34,6 +34,9 @@ mount --rbind /dev "$root/dev"
 mount -t proc proc "$root/proc"
 mount -t tmpfs tmpfs "$root/tmp"
 mount -t tmpfs tmpfs "$root/run"
+# Start from a machine without Wazuh whatever this one holds: anything left
+# under these paths on the machine is hidden in the overlay (never deleted).
+rm -rf "$root/var/ossec" "$root"/etc/wazuh-wodle-* "$root"/usr/share/doc/wazuh-wodle-* "$root/var/lib/wodle-test-rpmdb"
 mkdir -p "$root/pkgs"
 cp -r "$pkgdir"/. "$root/pkgs/"
 
