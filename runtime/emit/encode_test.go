@@ -229,6 +229,9 @@ func TestAppendRecordTruncation(t *testing.T) {
 		{"ascii", `{"id":"x","msg":"` + strings.Repeat("abc", 3000) + `"}`, []string{"msg"}},
 		{"two-byte runes", `{"msg":"` + strings.Repeat("é", 5000) + `"}`, []string{"msg"}},
 		{"four-byte runes", `{"msg":"` + strings.Repeat("😀", 3000) + `","z":1}`, []string{"msg"}},
+		// Just over the budget with escapes: the quoted string is twice
+		// its decoded size.
+		{"escapes, a few bytes over", `{"msg":"` + strings.Repeat(`\"`, 2100) + `"}`, []string{"msg"}},
 		{"escapes count", `{"msg":"` + strings.Repeat(`\"\n`, 3000) + `"}`, []string{"msg"}},
 		{"nested, largest first", `{"a":{"b":{"c":"` + strings.Repeat("y", 9000) + `"}},"d":"` + strings.Repeat("z", 3000) + `"}`, []string{"a.b.c"}},
 		{"two large strings", `{"p":"` + strings.Repeat("y", 5000) + `","q":"` + strings.Repeat("z", 5000) + `"}`, []string{"p", "q"}},
@@ -423,4 +426,27 @@ func TestAppendQuoted(t *testing.T) {
 			t.Errorf("appendQuoted(%q) round-trips to %q", tc.in, back)
 		}
 	}
+}
+
+func TestAppendRecordManyMediumStrings(t *testing.T) {
+	// 200 strings of 600 bytes, 60 KB over the default budget: more than
+	// 64 of them must shrink, and the record still fits (no ErrTooLarge).
+	e := NewEncoder(Options{Integration: "okta"})
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 200 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"f%03d":"%s"`, i, strings.Repeat("v", 600))
+	}
+	b.WriteString("}")
+	out, m, err := e.AppendRecord(nil, []byte(b.String()), "t")
+	if err != nil {
+		t.Fatalf("AppendRecord: %v", err)
+	}
+	if m.Truncated <= 64 || m.OverFields || m.Folded != 0 {
+		t.Errorf("marks = %+v, want more than 64 truncations only", m)
+	}
+	checkLine(t, e, out, m)
 }

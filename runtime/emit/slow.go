@@ -269,7 +269,11 @@ func (e *Encoder) slowPath(dst, raw []byte, eventType string, addType bool) ([]b
 
 	// Shrink the largest strings until the line fits, largest first, so
 	// that most fields stay whole.
-	for guard := 0; guard < 64; guard++ {
+	// Each round fixes the excess or empties one string (down to its
+	// marker), so rounds are bounded by the number of strings; folded
+	// objects are strings too.
+	rounds := 64 + len(root.strings("", nil))
+	for guard := 0; guard < rounds; guard++ {
 		excess := lineSize() - e.opt.MaxLineBytes
 		if excess <= 0 {
 			break
@@ -336,7 +340,10 @@ func shrink(quoted []byte, excess int) []byte {
 		if target < cut {
 			cut = target
 		}
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
+		// cut counts unquoted bytes and target quoted ones: for a string
+		// of escapes, target can exceed len(s).
+		cut = min(cut, len(s))
+		for cut > 0 && cut < len(s) && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
 		out := appendQuoted(nil, s[:cut]+truncMarker(len(s)-cut))
