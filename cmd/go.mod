@@ -6,6 +6,7 @@ require (
 	github.com/wodlekit/wodlekit/runtime v0.0.0
 	github.com/wodlekit/wodlekit/vendors/okta v0.0.0
 	github.com/wodlekit/wodlekit/vendors/onepassword v0.0.0
+	github.com/wodlekit/wodlekit/vendors/proofpoint_tap v0.0.0
 )
 
 require (
@@ -21,4 +22,5 @@ replace (
 	github.com/wodlekit/wodlekit/runtime => ../runtime
 	github.com/wodlekit/wodlekit/vendors/okta => ../vendors/okta
 	github.com/wodlekit/wodlekit/vendors/onepassword => ../vendors/onepassword
+	github.com/wodlekit/wodlekit/vendors/proofpoint_tap => ../vendors/proofpoint_tap
 )
