@@ -57,7 +57,8 @@ type Constructor func(Config) Fake
 // vendor is one line here plus its constructor file.
 func vendors() map[string]Constructor {
 	return map[string]Constructor{
-		"onepassword": onePassword,
+		"onepassword":    onePassword,
+		"proofpoint_tap": proofpointTAP,
 	}
 }
 
