@@ -70,6 +70,8 @@ type Options struct {
 type Request struct {
 	Path, Query, Date, Authorization string
 	Status                           int
+	// At is when the fake received it, on its clock.
+	At time.Time
 }
 
 type event struct {
@@ -205,7 +207,7 @@ func duoError(w http.ResponseWriter, status, code int, msg string) {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	rec := Request{Path: r.URL.Path, Query: r.URL.RawQuery, Date: r.Header.Get("Date"), Authorization: r.Header.Get("Authorization")}
+	rec := Request{Path: r.URL.Path, Query: r.URL.RawQuery, Date: r.Header.Get("Date"), Authorization: r.Header.Get("Authorization"), At: a.o.Now()}
 	status := a.serve(w, r)
 	rec.Status = status
 	a.requests = append(a.requests, rec)

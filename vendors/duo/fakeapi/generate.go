@@ -12,7 +12,9 @@ import (
 // the same options serves the same bytes.
 type gen struct{ r *rand.Rand }
 
-func newGen(seed int64) *gen { return &gen{r: rand.New(rand.NewPCG(uint64(seed), 0x6475_6f66_616b_65))} }
+func newGen(seed int64) *gen {
+	return &gen{r: rand.New(rand.NewPCG(uint64(seed), 0x6475_6f66_616b_65))}
+}
 
 func (g *gen) pick(xs []string) string { return xs[g.r.IntN(len(xs))] }
 
