@@ -116,7 +116,10 @@ func New(o Options) *API {
 // earlier, by a random lag: in persistence order, published times are not
 // sorted, exactly the polling behaviour Okta documents.
 func (a *API) add(ts time.Time) {
-	lag := time.Duration(a.rng.IntN(3000)) * time.Millisecond
+	// Up to two steps late (a few seconds at least, five minutes at most),
+	// so that neighbours swap places now and then whatever the spacing.
+	spread := min(2*a.step, 5*time.Minute) + 3*time.Second
+	lag := time.Duration(a.rng.Int64N(int64(spread/time.Millisecond))) * time.Millisecond
 	a.persisted = append(a.persisted, ts)
 	a.events = append(a.events, GenerateEvent(len(a.events), a.rng, ts.Add(-lag)))
 }
