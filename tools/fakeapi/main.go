@@ -57,6 +57,7 @@ type Constructor func(Config) Fake
 // vendor is one line here plus its constructor file.
 func vendors() map[string]Constructor {
 	return map[string]Constructor{
+		"duo":            duoLogs,
 		"onepassword":    onePassword,
 		"proofpoint_tap": proofpointTAP,
 	}

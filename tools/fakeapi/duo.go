@@ -1,0 +1,31 @@
+package main
+
+import (
+	"github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
+)
+
+// demoMaxPerLog keeps each Duo log within one full page: Duo's log
+// endpoints allow about one request a minute, so a larger backlog is
+// collected over several runs (proven in vendors/duo's tests), which the
+// demo's "second run emits nothing new" check would read as a replay.
+const demoMaxPerLog = 900
+
+// duoLogs fakes the Duo Admin API logs with the token as the secret key
+// and Duo's observed limit of two requests a minute per log endpoint.
+func duoLogs(c Config) Fake {
+	const ikey = "DIWODLEKITDEMOIKEY01"
+	n := min(c.Events, demoMaxPerLog)
+	events := map[string]int{}
+	for _, l := range fakeapi.Logs() {
+		events[l] = n
+	}
+	api := fakeapi.New(fakeapi.Options{
+		IKey: ikey, SKey: c.Token, Events: events, Seed: c.Seed, Start: c.Start, Span: c.Span,
+		RequestsPerMinute: 2,
+	})
+	return Fake{Handler: api, Append: func(n int) {
+		for _, l := range fakeapi.Logs() {
+			api.Append(l, n)
+		}
+	}, Secrets: map[string]string{"DUO_IKEY": ikey, "DUO_SKEY": c.Token}}
+}
