@@ -74,12 +74,22 @@ func newBench(t *testing.T, o fakeapi.Options, env ...string) *bench {
 // at moves both clocks.
 func (b *bench) at(t time.Time) *bench { b.wodle.Set(t); b.server.Set(t); return b }
 
+// run runs the wodle once; extra holds pairs: "--flag", "value" go to
+// the command line, "NAME", "value" to the environment.
 func (b *bench) run(extra ...string) []map[string]any {
 	b.t.Helper()
+	args, env := []string{}, []string{}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if strings.HasPrefix(extra[i], "--") {
+			args = append(args, extra[i], extra[i+1])
+		} else {
+			env = append(env, extra[i], extra[i+1])
+		}
+	}
 	var out, errw lockedWriter
 	v := proofpointtap.New()
 	v.RetryFloor = 5 * time.Millisecond
-	code := runner.Run(v, runner.IO{Stdout: &out, Stderr: &errw, Lookup: b.env.With(extra...).Lookup, Now: b.wodle.Now, Args: []string{}})
+	code := runner.Run(v, runner.IO{Stdout: &out, Stderr: &errw, Lookup: b.env.With(env...).Lookup, Now: b.wodle.Now, Args: args})
 	if code != 0 {
 		b.t.Fatalf("exit %d: %s", code, errw.b.String())
 	}

@@ -19,20 +19,27 @@ func obj(b *bytes.Buffer, kv ...any) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, _ := json.Marshal(kv[i])
-		b.Write(k)
+		b.Write(marshal(kv[i]))
 		b.WriteByte(':')
 		if raw, ok := kv[i+1].(json.RawMessage); ok {
 			b.Write(raw)
 			continue
 		}
-		v, err := json.Marshal(kv[i+1])
-		if err != nil {
-			panic(fmt.Sprintf("fakeapi: %v", err))
-		}
-		b.Write(v)
+		b.Write(marshal(kv[i+1]))
 	}
 	b.WriteByte('}')
+}
+
+// marshal encodes v as TAP does: "<" and ">" of message IDs stay as
+// they are rather than \u003c escapes.
+func marshal(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("fakeapi: %v", err))
+	}
+	return bytes.TrimRight(b.Bytes(), "\n")
 }
 
 func objRaw(kv ...any) json.RawMessage {
@@ -141,7 +148,7 @@ func Message(array, id, guid, recipient, subject string, threats []Threat, at ti
 			"threatUrl", "https://threatinsight.proofpoint.com/a1b2c3/threat/email/"+t.ID[:16],
 		))
 	}
-	timRaw, _ := json.Marshal(tim)
+	timRaw := marshal(tim)
 	quarantine, rule := "", ""
 	if blocked {
 		quarantine, rule = "Attachment Defense", "module.sandbox.threat"
@@ -203,7 +210,7 @@ func (a *API) user() []byte {
 	if ai > 1000 {
 		fams = append(fams, objRaw("name", families[(i+2)%len(families)], "score", ai-ai*3/5))
 	}
-	famRaw, _ := json.Marshal(fams)
+	famRaw := marshal(fams)
 	return objRaw(
 		"identity", objRaw(
 			"guid", strings.ReplaceAll(a.uuid(), "-", "")[:24],
