@@ -53,7 +53,7 @@ for v in "${vendors[@]}"; do
 	if [[ ", $fake_vendors," == *", $v,"* ]]; then fake="$fakeapi -vendor $v -events 20"; fi
 	targets+=("$v|$repo|$repo/bin/{vendor}-wodle|$repo/bin/linux_{arch}/{vendor}-wodle|$fake")
 done
-# rpmlint unpacks with `rpm2cpio | cpio -id`, and nfpm's payload has absolute
+# lintian and rpmlint run unprivileged. rpmlint unpacks with `rpm2cpio | cpio -id`, and nfpm's payload has absolute
 # paths: as root that writes into /. Run it as nobody, with a cpio that keeps
 # paths relative so it really sees the files.
 lintdir=$(mktemp -d /tmp/wodle-rpmlint.XXXXXX)
@@ -99,8 +99,9 @@ for t in "${targets[@]}"; do
 	deb=$(find "$work/pkgs/$v/v1" -name '*.deb' | head -n 1)
 	rpm=$(find "$work/pkgs/$v/v1" -name '*.rpm' | head -n 1)
 	if [ -n "$deb" ] && [ -n "$rpm" ]; then
-		check "lintian --fail-on error,warning $(basename "$deb")" lintian --fail-on error,warning "$deb"
-		cp "$rpm" "$lintdir/rpms/" && chmod a+r "$lintdir/rpms/"*
+		cp "$deb" "$rpm" "$lintdir/rpms/" && chmod a+r "$lintdir/rpms/"*
+		check "lintian --fail-on error,warning (as nobody) $(basename "$deb")" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			env HOME="$lintdir/home" lintian --fail-on error,warning "$lintdir/rpms/$(basename "$deb")"
 		check "rpmlint (as nobody) $(basename "$rpm")" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 			env HOME="$lintdir/home" PATH="$lintdir/bin:/usr/bin:/bin" \
 			rpmlint -c "$lintdir/rpmlint.toml" "$lintdir/rpms/$(basename "$rpm")"
