@@ -450,3 +450,41 @@ func TestAppendRecordManyMediumStrings(t *testing.T) {
 	}
 	checkLine(t, e, out, m)
 }
+
+func TestAppendRecordFoldingNestedChain(t *testing.T) {
+	// Each level holds one scalar and the next level: folding goes up the
+	// chain, and the outermost folded object must hold the original JSON
+	// quoted once (quoting already-quoted strings doubles backslashes at
+	// every level, exponentially).
+	e := NewEncoder(Options{Integration: "op", MaxLineBytes: 60000, MaxFields: 32})
+	inner := `{"q":"say \"hi\""}`
+	for i := 39; i >= 0; i-- {
+		inner = fmt.Sprintf(`{"v%d":"x\"y","n":%s}`, i, inner)
+	}
+	out, m, err := e.AppendRecord(nil, []byte(inner), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, marker := checkLine(t, e, out, m)
+	paths, _ := marker["folded_fields"].([]any)
+	if m.Folded != 1 || len(paths) != 1 {
+		t.Fatalf("Folded = %d, folded_fields = %v; want the one outermost folded object", m.Folded, paths)
+	}
+	if strings.Contains(string(out), `\\\\`) {
+		t.Errorf("folded content quoted more than once: %s", tail(out))
+	}
+	if len(out) > 2*len(inner) {
+		t.Errorf("line grew from %d to %d bytes", len(inner), len(out))
+	}
+	// Walk down to the folded path and unquote once.
+	var v any
+	_ = json.Unmarshal(out, &v)
+	v = v.(map[string]any)["op"]
+	for _, k := range strings.Split(paths[0].(string), ".") {
+		v = v.(map[string]any)[k]
+	}
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(v.(string)), &obj); err != nil {
+		t.Fatalf("folded string is not the object's JSON quoted once: %v", err)
+	}
+}

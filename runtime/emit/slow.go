@@ -17,6 +17,35 @@ type node struct {
 	key  string // member key as written, quotes included; "" for array elements and the root
 	raw  []byte // scalar bytes as written
 	kids []*node
+	// orig is the object a folded node was, so that folding an ancestor
+	// quotes the original content once instead of quoting quotes again.
+	orig *node
+}
+
+// appendOriginal is appendTo with folded objects restored.
+func (n *node) appendOriginal(dst []byte) []byte {
+	if n.orig != nil {
+		return n.orig.appendOriginal(dst)
+	}
+	if n.kind != '{' && n.kind != '[' {
+		return append(dst, n.raw...)
+	}
+	open, closing := byte('{'), byte('}')
+	if n.kind == '[' {
+		open, closing = '[', ']'
+	}
+	dst = append(dst, open)
+	for i, k := range n.kids {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if n.kind == '{' {
+			dst = append(dst, k.key...)
+			dst = append(dst, ':')
+		}
+		dst = k.appendOriginal(dst)
+	}
+	return append(dst, closing)
 }
 
 func parse(b []byte, i int) (*node, int) {
@@ -218,11 +247,19 @@ func (e *Encoder) slowPath(dst, raw []byte, eventType string, addType bool) ([]b
 			if o.n.kind != '{' || o.n.leaves() < 2 || foldedAncestor(folded, o.path) {
 				continue
 			}
-			o.n.raw = appendQuoted(nil, string(o.n.appendTo(nil)))
-			o.n.kind, o.n.kids = '"', nil
-			folded = append(folded, o.path)
-			m.Folded++
+			orig := *o.n
+			o.n.raw = appendQuoted(nil, string(o.n.appendOriginal(nil)))
+			o.n.kind, o.n.kids, o.n.orig = '"', nil, &orig
+			// Objects folded inside this one are now part of its string.
+			kept := folded[:0]
+			for _, f := range folded {
+				if !strings.HasPrefix(f, o.path+".") {
+					kept = append(kept, f)
+				}
+			}
+			folded = append(kept, o.path)
 		}
+		m.Folded = len(folded)
 		if root.leaves() > budget {
 			m.OverFields = true
 		}
