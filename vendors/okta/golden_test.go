@@ -53,11 +53,25 @@ func TestGoldenEvents(t *testing.T) {
 }
 
 func TestGoldenErrors(t *testing.T) {
-	out := goldenRun(t, wodletest.Fault{Path: "/api/v1/logs", Status: http.StatusUnauthorized,
-		Body: `{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorLink":"E0000011","errorId":"oaeGoldenTest","errorCauses":[]}`})
-	events := wodletest.ParseLines(t, "okta", out)
-	if errs := wodletest.Errors(events); len(errs) != 1 || errs[0]["error_kind"] != "auth" {
-		t.Fatalf("want one auth error, got %v", errs)
+	// The error events users will see: credentials refused, and a request
+	// Okta rejects; each with the run summary that follows it.
+	tests := []struct {
+		file, kind string
+		fault      wodletest.Fault
+	}{
+		{"errors.jsonl", "auth", wodletest.Fault{Path: "/api/v1/logs", Status: http.StatusUnauthorized,
+			Body: `{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorLink":"E0000011","errorId":"oaeGoldenTest","errorCauses":[]}`}},
+		{"bad_request.jsonl", "http_status", wodletest.Fault{Path: "/api/v1/logs", Status: http.StatusBadRequest,
+			Body: `{"errorCode":"E0000053","errorSummary":"Invalid date. 'Since' must be a valid date no earlier than 180 days ago.","errorLink":"E0000053","errorId":"oaeGoldenTest","errorCauses":[]}`}},
 	}
-	wodletest.Golden(t, "errors.jsonl", out, goldenNorms...)
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			out := goldenRun(t, tc.fault)
+			events := wodletest.ParseLines(t, "okta", out)
+			if errs := wodletest.Errors(events); len(errs) != 1 || errs[0]["error_kind"] != tc.kind {
+				t.Fatalf("want one %s error, got %v", tc.kind, errs)
+			}
+			wodletest.Golden(t, tc.file, out, goldenNorms...)
+		})
+	}
 }
