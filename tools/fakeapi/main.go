@@ -58,6 +58,7 @@ type Constructor func(Config) Fake
 func vendors() map[string]Constructor {
 	return map[string]Constructor{
 		"duo":            duoLogs,
+		"okta":           oktaSystemLog,
 		"onepassword":    onePassword,
 		"proofpoint_tap": proofpointTAP,
 	}
