@@ -117,7 +117,7 @@ func (q *Queue) Write(ctx context.Context, lines []byte) error {
 		if _, err := q.conn.Write(q.sendBuff); err != nil {
 			switch {
 			case errors.Is(err, syscall.ECONNREFUSED):
-				return fmt.Errorf("send to Wazuh's queue socket %s: %w (wazuh-analysisd stopped?)", q.path, err)
+				return fmt.Errorf("send to Wazuh's queue socket %s: %w (wazuh-analysisd stopped? is wazuh-manager running?)", q.path, err)
 			case errors.Is(err, syscall.EMSGSIZE):
 				return fmt.Errorf("send to Wazuh's queue socket %s: a %d-byte event is larger than the socket accepts: %w (lower MAX_LINE_BYTES or raise net.core.wmem_max)", q.path, len(q.sendBuff), err)
 			}
