@@ -51,7 +51,7 @@ func TestQueueFraming(t *testing.T) {
 		want     []string
 	}{
 		{"command_onepassword", "{\"a\":1}\n{\"b\":2}\n", []string{`1:command_onepassword:{"a":1}`, `1:command_onepassword:{"b":2}`}},
-		{"command_okta-prod", "{\"c\":3}", []string{`1:command_okta-prod:{"c":3}`}},         // no final newline
+		{"command_okta-prod", "{\"c\":3}", []string{`1:command_okta-prod:{"c":3}`}},      // no final newline
 		{"command_a:b", "\n{\"d\":\"x:y\"}\n\n", []string{`1:command_a|:b:{"d":"x:y"}`}}, // colon escaped, empty lines skipped
 	}
 	for _, tc := range tests {
