@@ -31,7 +31,7 @@ type proofClaims struct {
 // verifyProof checks a DPoP proof (RFC 9449 section 4.3) and returns its
 // claims and the SHA-256 thumbprint of its key.
 func (a *API) verifyProof(proof, method, htu, accessToken string) (*proofClaims, string, error) {
-	jws, err := jose.ParseSigned(proof, algs)
+	jws, err := jose.ParseSignedCompact(proof, algs)
 	if err != nil {
 		return nil, "", fmt.Errorf("DPoP proof is not a JWS: %w", err)
 	}
@@ -153,21 +153,21 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) {
 func (a *API) verifyAssertion(assertion, tokenURL string) error {
 	tok, err := jwt.ParseSigned(assertion, algs)
 	if err != nil {
-		return errors.New("The client_assertion is not a signed JWT.")
+		return errors.New("the client_assertion is not a signed JWT")
 	}
 	var c jwt.Claims
 	if err := tok.Claims(a.o.PublicKey, &c); err != nil {
-		return errors.New("The client_assertion signature is invalid.")
+		return errors.New("the client_assertion signature is invalid")
 	}
 	now := a.o.Now()
 	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: a.o.ClientID, Subject: a.o.ClientID, AnyAudience: jwt.Audience{tokenURL}, Time: now}, 30*time.Second); err != nil {
-		return fmt.Errorf("The client_assertion is not valid: %v", err)
+		return fmt.Errorf("the client_assertion is not valid: %v", err)
 	}
 	if c.Expiry == nil || c.Expiry.Time().Sub(now) > time.Hour {
-		return errors.New("The client_assertion exp must be at most an hour ahead.")
+		return errors.New("the client_assertion exp must be at most an hour ahead")
 	}
 	if c.ID == "" || a.jtis["assertion:"+c.ID] {
-		return errors.New("The client_assertion token has already been used.")
+		return errors.New("the client_assertion token has already been used")
 	}
 	a.jtis["assertion:"+c.ID] = true
 	return nil
