@@ -51,7 +51,7 @@ type bench struct {
 	api       *fakeapi.API
 	wodle     *clock
 	server    *clock
-	dir, url  string
+	dir       string
 	env       wodletest.Env
 	lastLines []byte
 }

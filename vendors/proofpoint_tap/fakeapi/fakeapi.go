@@ -307,6 +307,12 @@ func (a *API) vap(w http.ResponseWriter, r *http.Request, now time.Time) {
 	_, _ = w.Write(b.Bytes())
 }
 
+// apiError is one of TAP's own 400 texts, kept verbatim (capitalised,
+// with a full stop) because clients match on them.
+type apiError string
+
+func (e apiError) Error() string { return string(e) }
+
 // Window reads the SIEM API's time selector (exactly one of interval,
 // sinceSeconds, sinceTime) and applies TAP's limits, with TAP's texts.
 func Window(q map[string][]string, now time.Time) (start, end time.Time, err error) {
@@ -347,13 +353,13 @@ func Window(q map[string][]string, now time.Time) (start, end time.Time, err err
 	}
 	switch d := end.Sub(start); {
 	case d < 30*time.Second:
-		return start, end, fmt.Errorf("The requested interval is too short. Requests must be for at least 30.00s of data")
+		return start, end, apiError("The requested interval is too short. Requests must be for at least 30.00s of data")
 	case d > time.Hour:
-		return start, end, fmt.Errorf("The requested interval is too long. Requests must be for at most 1.00h of data")
+		return start, end, apiError("The requested interval is too long. Requests must be for at most 1.00h of data")
 	case start.Before(now.Add(-7 * 24 * time.Hour)):
-		return start, end, fmt.Errorf("The requested start time is too far into the past. Requests for information up to 7.00d are accepted")
+		return start, end, apiError("The requested start time is too far into the past. Requests for information up to 7.00d are accepted")
 	case end.After(now):
-		return start, end, fmt.Errorf("The requested end time is in the future")
+		return start, end, apiError("The requested end time is in the future")
 	}
 	return start, end, nil
 }
