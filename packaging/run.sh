@@ -14,6 +14,9 @@
 # file). A variable already set in the environment wins over the file.
 set -eu
 umask 027
+# Wazuh may start us with an empty environment.
+: "${PATH:=/usr/sbin:/usr/bin:/sbin:/bin}"
+export PATH
 
 vendor='{{.Vendor}}'
 

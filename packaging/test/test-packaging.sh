@@ -80,6 +80,7 @@ for t in "${targets[@]}"; do
 	done
 	r=$work/render/$v/deb
 	if [ -d "$r" ]; then
+		if packaging/test/runsh-test.sh "$r/run.sh" "$v" "$prefix"; then ok "run.sh behaviour"; else bad "run.sh behaviour"; fi
 		check "ossec.conf snippet is well-formed XML" xmllint --noout "$r/templates/ossec.conf.snippet.xml"
 		check "snippet tag is the vendor name" grep -q "<tag>$v</tag>" "$r/templates/ossec.conf.snippet.xml"
 	fi
