@@ -230,6 +230,7 @@ func TestParseNextOffset(t *testing.T) {
 		{`[1547486297000,"5bea"]`, "1547486297000,5bea", true, false},
 		{`"1666714065304,5bf1a860-fe39-49e3-be29-217659663a74"`, "1666714065304,5bf1a860-fe39-49e3-be29-217659663a74", true, false},
 		{`["a,b","c"]`, "", false, true},
+		{`[""]`, "", false, true},
 		{`[{"x":1}]`, "", false, true},
 		{`{"ts":1}`, "", false, true},
 		{`12`, "", false, true},

@@ -47,6 +47,9 @@ func ParseNextOffset(raw []byte) (param string, ok bool, err error) {
 				}
 				s = n.String()
 			}
+			if s == "" {
+				return "", false, fmt.Errorf("next_offset element %d is empty", i)
+			}
 			if strings.Contains(s, ",") {
 				return "", false, fmt.Errorf("next_offset element %d contains a comma, which the joined form cannot carry", i)
 			}
