@@ -32,6 +32,9 @@ func Decode(r io.Reader, spec *Spec) (*Page, error) {
 	return d.page, nil
 }
 
+// arenaChunk is the size of the arena chunks records are copied into.
+const arenaChunk = 256 << 10
+
 type decoder struct {
 	dec   *jsontext.Decoder
 	spec  *Spec
@@ -112,6 +115,11 @@ func (d *decoder) records(path, kind string) error {
 		}
 		if v.Kind() != '{' {
 			return fmt.Errorf("record %d of %s is a JSON %s, not an object", n, describePath(path), kindName(v.Kind()))
+		}
+		if cap(d.arena)-len(d.arena) < len(v) {
+			// A new chunk rather than a grown arena: growing would copy
+			// every record so far, again and again.
+			d.arena = make([]byte, 0, max(arenaChunk, len(v)))
 		}
 		start := len(d.arena)
 		d.arena = appendCompact(d.arena, v)

@@ -42,22 +42,27 @@ func appendCompact(dst, src []byte) []byte {
 }
 
 func hasSpaceOutsideStrings(b []byte) bool {
-	inString := false
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
+		switch b[i] {
 		case ' ', '\t', '\n', '\r':
 			return true
+		case '"':
+			// Jump to the closing quote: a quote preceded by an even
+			// number of backslashes.
+			for {
+				j := bytes.IndexByte(b[i+1:], '"')
+				if j < 0 {
+					return false
+				}
+				i += j + 1
+				k := i - 1
+				for k >= 0 && b[k] == '\\' {
+					k--
+				}
+				if (i-1-k)%2 == 0 {
+					break
+				}
+			}
 		}
 	}
 	return false

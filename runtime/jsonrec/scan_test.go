@@ -138,8 +138,26 @@ func TestUnquoteInvalid(t *testing.T) {
 	}
 }
 
+func TestHasSpaceOutsideStrings(t *testing.T) {
+	tests := map[string]bool{
+		`{"a":"x y"}`:       false,
+		`{"a":"\" y"}`:      false, // escaped quote, still inside
+		`{"a":"\\" ,"b":1}`: true,  // escaped backslash, then the string ends
+		`{"a":"\\\" "}`:     false,
+		`{"a":1, "b":2}`:    true,
+		"{\"a\":\n1}":       true,
+		`"unterminated  `:   false,
+	}
+	for in, want := range tests {
+		if got := hasSpaceOutsideStrings([]byte(in)); got != want {
+			t.Errorf("hasSpaceOutsideStrings(%s) = %v, want %v", in, got, want)
+		}
+	}
+}
+
 func TestAppendCompact(t *testing.T) {
 	for _, in := range []string{
+		`{"a":"\\\" x","b":"\\"}`, `{"a":"\\\\" , "b" : 1}`, `["\" \\"]`,
 		`{}`, `{ }`, "{\n\t\"a\" : [ 1 , 2 ] ,\r\n \"b\":\"  \\\" x \"}", `[ "\\" , " " ]`, `{"a":"b"}`,
 	} {
 		var want bytes.Buffer

@@ -1,0 +1,98 @@
+package emit
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/wodlekit/wodlekit/runtime/jsonrec"
+)
+
+// auditRecords returns n 1Password-like records of ~750 bytes each.
+func auditRecords(n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = fmt.Appendf(nil, `{"uuid":"56YE2TYN2VFYRLNSHKP%07d","timestamp":"2024-05-01T10:%02d:%02d.%09dZ",`+
+			`"category":"success","type":"credentials_ok","country":"CA","target_user":{"uuid":"IR7VJHJ36JHINBFAD7V2T5MP3E","name":"Jane Doe","email":"jane.doe@example.com","type":"user"},`+
+			`"client":{"app_name":"1Password for Web","app_version":"1109001","platform_name":"Chrome","platform_version":"124.0.6367.91","os_name":"MacOSX","os_version":"14.4.1","ip_address":"203.0.113.%d"},`+
+			`"location":{"country":"CA","region":"Ontario","city":"Toronto","latitude":43.6532,"longitude":-79.3832},"account_uuid":"VZSYVT2LGHTBWBQGUJAIZVRABM",`+
+			`"details":null,"aux_id":%d,"aux_uuid":"GS7VAMMA5K6COGVRVEJXJW3XQZ","action":"join","object_type":"gm","risk":{"score":%d,"reasons":["new_device","new_ip"]}}`,
+			i, i%60, i%60, i*7919%1000000000, i%250, 9932+i, i%100)
+	}
+	return out
+}
+
+func BenchmarkAppendRecord(b *testing.B) {
+	recs := auditRecords(1000)
+	total := 0
+	for _, r := range recs {
+		total += len(r)
+	}
+	e := NewEncoder(Options{Integration: "onepassword"})
+	buf := make([]byte, 0, 1<<20)
+	b.SetBytes(int64(total))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = buf[:0]
+		for _, r := range recs {
+			var m Marks
+			var err error
+			buf, m, err = e.AppendRecord(buf, r, "signinattempt")
+			if err != nil || m.Changed() {
+				b.Fatalf("slow path or error: %+v %v", m, err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(total)/1000, "bytes/record")
+}
+
+func BenchmarkAppendRecordSlow(b *testing.B) {
+	// ~100 KB: a big description string, a big nested map and a big int.
+	var r strings.Builder
+	r.WriteString(`{"uuid":"x","id":12345678901,"description":"` + strings.Repeat("lorem ipsum é ", 5000) + `","attrs":{`)
+	for i := range 300 {
+		if i > 0 {
+			r.WriteByte(',')
+		}
+		fmt.Fprintf(&r, `"attr%03d":{"value":"%s","n":%d}`, i, strings.Repeat("v", 100), i)
+	}
+	r.WriteString(`}}`)
+	raw := []byte(r.String())
+	e := NewEncoder(Options{Integration: "onepassword"})
+	out, m, err := e.AppendRecord(nil, raw, "t")
+	if err != nil || m.Truncated == 0 || m.Folded == 0 || len(out) > 60000 {
+		b.Fatalf("want a truncated and folded line: %+v %v (%d bytes)", m, err, len(out))
+	}
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		out, _, _ = e.AppendRecord(out[:0], raw, "t")
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkDecodeAndAppend is the whole per-page path: decode, then one
+// line per record.
+func BenchmarkDecodeAndAppend(b *testing.B) {
+	var page bytes.Buffer
+	page.WriteString(`{"cursor":"c","has_more":true,"items":[`)
+	page.Write(bytes.Join(auditRecords(1000), []byte(",")))
+	page.WriteString(`]}`)
+	spec := &jsonrec.Spec{Arrays: map[string]string{"items": "signinattempt"}, Fields: []string{"uuid"}}
+	e := NewEncoder(Options{Integration: "onepassword"})
+	buf := make([]byte, 0, 1<<20)
+	b.SetBytes(int64(page.Len()))
+	for b.Loop() {
+		p, err := jsonrec.Decode(bytes.NewReader(page.Bytes()), spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = buf[:0]
+		for _, it := range p.Items {
+			buf, _, _ = e.AppendRecord(buf, it.Raw, it.Kind)
+		}
+	}
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
+}
