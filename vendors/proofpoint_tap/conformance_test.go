@@ -42,9 +42,8 @@ func harness() wodletest.Harness {
 		NewFake: newFake,
 		Secrets: map[string]string{proofpointtap.PrincipalKey: testPrincipal, proofpointtap.SecretKey: testSecret},
 		Env: wodletest.Env{
-			// A day, not TAP's 7: an empty SIEM backlog costs one request per
-			// hour of lookback, and the suite expects an empty backlog to end
-			// within two pages (one page walks at most 24 empty slices).
+			// A day, not TAP's 7: an empty SIEM backlog costs one request
+			// (one page) per hour of lookback.
 			"TAP_LOOKBACK_HOURS": "24",
 			// The VAP report is a snapshot collected once a day; the suite
 			// needs every run to read it to see appended users.
@@ -59,7 +58,9 @@ func harness() wodletest.Harness {
 		// Two modules: a backlog of 60 each is used up before the later
 		// kills; 200 SIEM records still fit the day of lookback (20 hours).
 		KillBacklog: 200,
-		Exec:        []string{os.Args[0], "-test.run=^$"},
+		// One saved slice per hour of the day of lookback, plus the People report.
+		EmptyPages: 25,
+		Exec:       []string{os.Args[0], "-test.run=^$"},
 	}
 }
 
