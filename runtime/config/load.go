@@ -173,13 +173,16 @@ func (c *Common) Finish(prefix string, r Rules) (warnings []string, err error) {
 	default:
 		bad("SINK", "%q is not a sink: use stdout or wazuh-queue", c.Sink)
 	}
-	if c.Tag == "" {
+	derivedTag := c.Tag == ""
+	if derivedTag {
 		c.Tag = r.Vendor
 		if c.Instance != "default" {
 			c.Tag = r.Vendor + "-" + c.Instance
 		}
 	}
-	if !nameRE.MatchString(c.Tag) {
+	// A tag derived from a bad instance name is the same problem, already
+	// reported under INSTANCE.
+	if !nameRE.MatchString(c.Tag) && !(derivedTag && !nameRE.MatchString(c.Instance)) {
 		bad("TAG", "%q is not a valid wodle tag (letters, digits, '.', '_', '-')", c.Tag)
 	}
 	if c.QueueEPS < 1 || c.QueueEPS > 100000 {
