@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 # event_types prints how many lines of each event_type a run produced.
 event_types() {
-	grep -o '"event_type":"[a-z_]*"' "$1" | sed 's/"event_type":"\(.*\)"/\1/' | sort | uniq -c | sed 's/^/    /' || true
+	grep -o '"event_type":"[^"]*"' "$1" | sed 's/"event_type":"\(.*\)"/\1/' | sort | uniq -c | sed 's/^/    /' || true
 }
 
 failed=0
