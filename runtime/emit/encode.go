@@ -80,7 +80,7 @@ func (e *Encoder) AppendRecord(dst, raw []byte, eventType string) ([]byte, Marks
 	size := len(e.prefix) + len(raw) + 2 // closing brace and newline
 	if addType {
 		fields++
-		size += len(`,"event_type":""`) + len(eventType)
+		size += len(`,"event_type":`) + quotedLen(eventType)
 	}
 	if !sh.bigInts && fields <= e.opt.MaxFields && size <= e.opt.MaxLineBytes {
 		dst = append(dst, e.prefix...)

@@ -67,6 +67,13 @@ func TestAppendRecordBudgetBoundaries(t *testing.T) {
 	if err != nil || m.Changed() || len(out) != budget {
 		t.Errorf("line of exactly the budget: %d bytes, marks %+v, err %v; want %d bytes unchanged", len(out), m, err, budget)
 	}
+	// An event type that expands when quoted (invalid UTF-8 becomes
+	// \ufffd): the fast path must count its quoted size.
+	out, m, err = e.AppendRecord(nil, []byte(`{"a":1}`), strings.Repeat("\x81", 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLine(t, e, out, m)
 	over := `{"s":"` + strings.Repeat("a", budget-overhead+1) + `"}`
 	out, m, err = e.AppendRecord(nil, []byte(over), "")
 	if err != nil || m.Truncated != 1 {
@@ -421,6 +428,9 @@ func TestAppendQuoted(t *testing.T) {
 		var back string
 		if err := json.Unmarshal([]byte(got[1:]), &back); err != nil {
 			t.Errorf("appendQuoted(%q) is not a JSON string: %v", tc.in, err)
+		}
+		if n := quotedLen(tc.in); n != len(got)-1 {
+			t.Errorf("quotedLen(%q) = %d, want %d", tc.in, n, len(got)-1)
 		}
 		if utf8.ValidString(tc.in) && back != tc.in {
 			t.Errorf("appendQuoted(%q) round-trips to %q", tc.in, back)

@@ -16,7 +16,7 @@ func genRecord(data []byte) []byte {
 	g := &gen{data: data}
 	var b []byte
 	b = append(b, '{')
-	for i := 0; g.more() && i < 200; i++ {
+	for i := 0; g.more() && i < 200 && len(b) < genLimit; i++ {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -24,6 +24,10 @@ func genRecord(data []byte) []byte {
 	}
 	return append(b, '}')
 }
+
+// genLimit stops a generated record near 16 KB, four times the fuzz line
+// budget: enough for every shrinking path, small enough to fuzz quickly.
+const genLimit = 16 << 10
 
 type gen struct {
 	data []byte
@@ -59,7 +63,7 @@ func (g *gen) value(b []byte, depth int) []byte {
 		}
 		b = append(b, '{')
 		n := int(g.next() % 40)
-		for i := 0; i < n && g.more(); i++ {
+		for i := 0; i < n && g.more() && len(b) < genLimit; i++ {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -72,7 +76,7 @@ func (g *gen) value(b []byte, depth int) []byte {
 		}
 		b = append(b, '[')
 		n := int(g.next() % 8)
-		for i := 0; i < n && g.more(); i++ {
+		for i := 0; i < n && g.more() && len(b) < genLimit; i++ {
 			if i > 0 {
 				b = append(b, ',')
 			}
