@@ -175,13 +175,18 @@ func (n *node) objects(path string, depth int, out []located) []located {
 	return out
 }
 
-// strings lists the string leaves under n outside arrays, with paths.
+// strings lists the string leaves and arrays under n (not inside arrays),
+// with paths, and their encoded size in the depth field.
 func (n *node) strings(path string, out []located) []located {
 	for _, k := range n.kids {
 		p := joinPath(path, keyName(k.key))
 		switch k.kind {
 		case '"':
-			out = append(out, located{k, p, 0})
+			out = append(out, located{k, p, len(k.raw)})
+		case '[':
+			// An array is one printed field to Wazuh: when it holds the
+			// bulk of a record it is shrunk as the string it will become.
+			out = append(out, located{k, p, k.size()})
 		case '{':
 			out = k.strings(p, out)
 		}
@@ -319,14 +324,20 @@ func (e *Encoder) slowPath(dst, raw []byte, eventType string, addType bool) ([]b
 		if len(strs) == 0 {
 			return dst, m, fmt.Errorf("%w: %d bytes over %d", ErrTooLarge, lineSize(), e.opt.MaxLineBytes)
 		}
-		sort.SliceStable(strs, func(i, j int) bool { return len(strs[i].n.raw) > len(strs[j].n.raw) })
+		// depth holds the candidate's size here (see strings).
+		sort.SliceStable(strs, func(i, j int) bool { return strs[i].depth > strs[j].depth })
 		big := strs[0]
-		if len(big.n.raw) < 64 {
+		if big.depth < 64 {
 			return dst, m, fmt.Errorf("%w: %d bytes over %d", ErrTooLarge, lineSize(), e.opt.MaxLineBytes)
 		}
 		if !contains(truncated, big.path) {
 			truncated = append(truncated, big.path)
 			m.Truncated++
+			excess = lineSize() - e.opt.MaxLineBytes
+		}
+		if big.n.kind == '[' {
+			big.n.raw = appendQuoted(nil, string(big.n.appendTo(nil)))
+			big.n.kind, big.n.kids = '"', nil
 			excess = lineSize() - e.opt.MaxLineBytes
 		}
 		big.n.raw = shrink(big.n.raw, excess)
