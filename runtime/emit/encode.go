@@ -6,6 +6,8 @@ package emit
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wodlekit/wodlekit/runtime/jsonrec"
 )
 
 // MarkerKey is the member added inside the namespace of an event whose
@@ -70,19 +72,28 @@ func (e *Encoder) Options() Options { return e.opt }
 // jsonrec gives it) to dst, newline included. eventType is added as
 // "event_type" when the record has no such member.
 func (e *Encoder) AppendRecord(dst, raw []byte, eventType string) ([]byte, Marks, error) {
+	return e.AppendShaped(dst, raw, eventType, jsonrec.Shape{})
+}
+
+// AppendShaped is AppendRecord with the record's shape already known
+// (jsonrec finds it while decoding), which saves a pass over the record.
+// A zero Shape is computed here.
+func (e *Encoder) AppendShaped(dst, raw []byte, eventType string, sh jsonrec.Shape) ([]byte, Marks, error) {
 	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
 		return dst, Marks{}, fmt.Errorf("record is not a JSON object")
 	}
-	sh := scanShape(raw)
-	addType := eventType != "" && !sh.hasEventType
+	if !sh.Known {
+		sh = jsonrec.ShapeOf(raw)
+	}
+	addType := eventType != "" && !sh.HasEventType
 	// integration + the record's leaves + event_type.
-	fields := 1 + sh.leaves
+	fields := 1 + sh.Leaves
 	size := len(e.prefix) + len(raw) + 2 // closing brace and newline
 	if addType {
 		fields++
 		size += len(`,"event_type":`) + quotedLen(eventType)
 	}
-	if !sh.bigInts && fields <= e.opt.MaxFields && size <= e.opt.MaxLineBytes {
+	if !sh.BigInts && fields <= e.opt.MaxFields && size <= e.opt.MaxLineBytes {
 		dst = append(dst, e.prefix...)
 		if addType {
 			dst = appendWithMember(dst, raw, "event_type", eventType)

@@ -93,7 +93,7 @@ func parse(b []byte, i int) (*node, int) {
 	}
 }
 
-// leaves counts Wazuh decoder fields under n (see scanShape).
+// leaves counts Wazuh decoder fields under n (see jsonrec.Shape).
 func (n *node) leaves() int {
 	switch n.kind {
 	case '{':
@@ -144,7 +144,7 @@ func keyName(quoted string) string {
 
 // stringify rewrites big integers as strings everywhere in n.
 func (n *node) stringify(m *Marks) {
-	if n.kind == '0' && isBigInt(n.raw) {
+	if n.kind == '0' && jsonrec.IsBigInt(n.raw) {
 		n.kind = '"'
 		n.raw = []byte(`"` + string(n.raw) + `"`)
 		m.BigInts++

@@ -196,7 +196,10 @@ func New(o Options) (*Client, error) {
 		ForceAttemptHTTP2:   true,
 		MaxIdleConns:        32,
 		MaxIdleConnsPerHost: 8,
-		IdleConnTimeout:     90 * time.Second,
+		// Audit pages are around a megabyte: 64 KiB reads take a sixteenth
+		// of the syscalls of the default 4 KiB.
+		ReadBufferSize:  64 << 10,
+		IdleConnTimeout: 90 * time.Second,
 		// Transparent gzip: the transport asks for it and decodes it as
 		// long as the request carries no Accept-Encoding of its own.
 		DisableCompression: false,

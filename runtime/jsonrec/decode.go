@@ -122,15 +122,26 @@ func (d *decoder) records(path, kind string) error {
 			d.arena = make([]byte, 0, max(arenaChunk, len(v)))
 		}
 		start := len(d.arena)
-		d.arena = appendCompact(d.arena, v)
+		var fields []string
+		if len(d.spec.Fields) > 0 {
+			fields = make([]string, len(d.spec.Fields))
+		}
+		// One pass finds the ID fields, the encoder's shape and whether
+		// the record needs compacting; only a spaced record is scanned twice.
+		shape, spaced := inspect(v, d.spec.Fields, fields)
+		if spaced {
+			d.arena = appendCompact(d.arena, v)
+		} else {
+			d.arena = append(d.arena, v...)
+		}
 		// Three-index slice: a later append to the arena must never write
 		// into a record handed out earlier.
 		raw := d.arena[start:len(d.arena):len(d.arena)]
-		item := Item{Raw: raw, Kind: kind}
-		if len(d.spec.Fields) > 0 {
-			item.Fields = TopLevelStrings(raw, d.spec.Fields)
+		if spaced {
+			clear(fields)
+			shape, _ = inspect(raw, d.spec.Fields, fields)
 		}
-		d.page.Items = append(d.page.Items, item)
+		d.page.Items = append(d.page.Items, Item{Raw: raw, Kind: kind, Fields: fields, Shape: shape})
 	}
 	_, err := d.dec.ReadToken()
 	return err

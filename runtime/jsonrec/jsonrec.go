@@ -22,6 +22,8 @@ type Item struct {
 	Kind string
 	// Fields holds the values of Spec.Fields ("" when absent or not a scalar).
 	Fields []string
+	// Shape is what the encoder needs, found while decoding.
+	Shape Shape
 }
 
 // Page is a decoded page.

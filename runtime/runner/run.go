@@ -183,7 +183,7 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 				}
 			}
 			var marks emit.Marks
-			lines, marks, err = c.enc.AppendRecord(lines, rec.Raw, rec.EventType)
+			lines, marks, err = c.enc.AppendShaped(lines, rec.Raw, rec.EventType, rec.Shape)
 			if err != nil {
 				// Only a record of keys and numbers far over the budget gets
 				// here; it is reported with its ID rather than cut invalid.

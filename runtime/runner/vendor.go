@@ -12,6 +12,7 @@ import (
 
 	"github.com/wodlekit/wodlekit/runtime/config"
 	"github.com/wodlekit/wodlekit/runtime/httpx"
+	"github.com/wodlekit/wodlekit/runtime/jsonrec"
 	"github.com/wodlekit/wodlekit/runtime/secret"
 )
 
@@ -149,4 +150,7 @@ type Record struct {
 	ID string
 	// EventType is added as "event_type" when the record has none.
 	EventType string
+	// Shape, when known (jsonrec.Item.Shape), spares the encoder a pass
+	// over the record; the zero value is computed.
+	Shape jsonrec.Shape
 }

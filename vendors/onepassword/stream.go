@@ -78,7 +78,7 @@ func (s *stream) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Pag
 	}
 	out := &runner.Page{Next: next, More: more, Records: make([]runner.Record, len(page.Items))}
 	for i, it := range page.Items {
-		out.Records[i] = runner.Record{Raw: it.Raw, ID: it.Fields[0], EventType: s.eventType}
+		out.Records[i] = runner.Record{Raw: it.Raw, ID: it.Fields[0], EventType: s.eventType, Shape: it.Shape}
 	}
 	return out, nil
 }

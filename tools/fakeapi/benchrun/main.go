@@ -2,7 +2,11 @@
 // API in this process on loopback, the wodle as a child process limited to
 // one core (GOMAXPROCS=1, pinned with taskset when available), its stdout
 // read and counted here. It prints one line per backlog size: events,
-// seconds, events per second and the child's peak RSS.
+// wall seconds, events per wall second, the wodle's CPU seconds (user +
+// system) and events per CPU second, its peak RSS and output rate. On a
+// 2-core machine the fake API and this reader share the other core, so
+// events per CPU second is the wodle's own cost; events per wall second
+// is bounded by the slower of the two processes.
 //
 //	benchrun -bin bin/onepassword-wodle -sizes 10000,100000,1000000
 package main
@@ -26,7 +30,7 @@ func main() {
 	bin := flag.String("bin", "bin/onepassword-wodle", "wodle binary to measure")
 	sizes := flag.String("sizes", "10000,100000,1000000", "backlog sizes (events in one stream)")
 	flag.Parse()
-	fmt.Printf("%10s %9s %12s %12s %10s\n", "events", "seconds", "events/s", "peak_rss_MiB", "MiB/s")
+	fmt.Printf("%10s %9s %12s %9s %14s %12s %10s\n", "events", "seconds", "events/s", "cpu_s", "events/cpu_s", "peak_rss_MiB", "MiB/s")
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
@@ -133,7 +137,8 @@ func measure(bin string, n int) error {
 		return fmt.Errorf("wodle emitted %d events, want %d", events, n)
 	}
 	rss := float64(hwmKB) / 1024
-	fmt.Printf("%10d %9.3f %12.0f %12.1f %10.1f\n", n, secs, float64(n)/secs, rss, float64(bytes)/secs/(1<<20))
+	cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	fmt.Printf("%10d %9.3f %12.0f %9.3f %14.0f %12.1f %10.1f\n", n, secs, float64(n)/secs, cpu, float64(n)/cpu, rss, float64(bytes)/secs/(1<<20))
 	return nil
 }
 
