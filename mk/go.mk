@@ -36,16 +36,17 @@ test-go: ## unit, conformance and end-to-end tests of every Go module (race dete
 FUZZTIME ?= 5s
 
 .PHONY: fuzz
-fuzz: ## every fuzz target for $(FUZZTIME) each
-	@$(MAKE) --no-print-directory fuzz-runtime FUZZTIME=$(FUZZTIME)
-	@$(MAKE) --no-print-directory fuzz-rulekit RULEKIT_FUZZTIME=$(FUZZTIME)
-	@for d in $$(grep -rl --include='*_test.go' '^func Fuzz' vendors | xargs -n1 dirname | sort -u); do \
-	  mod=$$(echo $$d | cut -d/ -f1-2); pkg=./$${d#$$mod/}; \
-	  for f in $$(grep -h '^func Fuzz' $$d/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
-	    echo "fuzz $$d $$f"; \
-	    (cd $$mod && GOWORK=off go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg) || exit 1; \
+fuzz: ## every fuzz target of every module for $(FUZZTIME) each (Go fuzzes one target per run)
+	@for m in $(GO_TEST_MODULES); do \
+	  for d in $$(cd $$m && grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do \
+	    for f in $$(grep -h '^func Fuzz' $$m/$$d/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	      echo "fuzz $$m/$${d#./} $$f"; \
+	      (cd $$m && GOWORK=off go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$d) >/tmp/wodlekit-fuzz.log 2>&1 \
+	        || { cat /tmp/wodlekit-fuzz.log; exit 1; }; \
+	    done; \
 	  done; \
 	done
+	@$(MAKE) --no-print-directory fuzz-rulekit RULEKIT_FUZZTIME=$(FUZZTIME)
 
 .PHONY: bench
 bench: build ## throughput and memory of the 1Password binary against its fake API on loopback
