@@ -22,32 +22,6 @@ type node struct {
 	orig *node
 }
 
-// appendOriginal is appendTo with folded objects restored.
-func (n *node) appendOriginal(dst []byte) []byte {
-	if n.orig != nil {
-		return n.orig.appendOriginal(dst)
-	}
-	if n.kind != '{' && n.kind != '[' {
-		return append(dst, n.raw...)
-	}
-	open, closing := byte('{'), byte('}')
-	if n.kind == '[' {
-		open, closing = '[', ']'
-	}
-	dst = append(dst, open)
-	for i, k := range n.kids {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		if n.kind == '{' {
-			dst = append(dst, k.key...)
-			dst = append(dst, ':')
-		}
-		dst = k.appendOriginal(dst)
-	}
-	return append(dst, closing)
-}
-
 func parse(b []byte, i int) (*node, int) {
 	if i >= len(b) {
 		return &node{kind: 'l', raw: []byte("null")}, i
@@ -107,28 +81,34 @@ func (n *node) leaves() int {
 	}
 }
 
-func (n *node) appendTo(dst []byte) []byte {
-	switch n.kind {
-	case '{', '[':
-		open, closing := byte('{'), byte('}')
-		if n.kind == '[' {
-			open, closing = '[', ']'
-		}
-		dst = append(dst, open)
-		for i, k := range n.kids {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if n.kind == '{' {
-				dst = append(dst, k.key...)
-				dst = append(dst, ':')
-			}
-			dst = k.appendTo(dst)
-		}
-		return append(dst, closing)
-	default:
+func (n *node) appendTo(dst []byte) []byte { return n.appendJSON(dst, false) }
+
+// appendOriginal is appendTo with folded objects restored.
+func (n *node) appendOriginal(dst []byte) []byte { return n.appendJSON(dst, true) }
+
+func (n *node) appendJSON(dst []byte, original bool) []byte {
+	if original && n.orig != nil {
+		return n.orig.appendJSON(dst, true)
+	}
+	if n.kind != '{' && n.kind != '[' {
 		return append(dst, n.raw...)
 	}
+	open, closing := byte('{'), byte('}')
+	if n.kind == '[' {
+		open, closing = '[', ']'
+	}
+	dst = append(dst, open)
+	for i, k := range n.kids {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if n.kind == '{' {
+			dst = append(dst, k.key...)
+			dst = append(dst, ':')
+		}
+		dst = k.appendJSON(dst, original)
+	}
+	return append(dst, closing)
 }
 
 func (n *node) size() int { return len(n.appendTo(nil)) }
