@@ -103,8 +103,10 @@ for t in "${targets[@]}"; do
 		cp "$deb" "$rpm" "$lintdir/rpms/" && chmod a+r "$lintdir/rpms/"*
 		check "lintian --fail-on error,warning (as nobody) $(basename "$deb")" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 			env HOME="$lintdir/home" lintian --fail-on error,warning "$lintdir/rpms/$(basename "$deb")"
-		check "rpmlint (as nobody) $(basename "$rpm")" setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			env HOME="$lintdir/home" PATH="$lintdir/bin:/usr/bin:/bin" \
+		# rpmlint exits 0 on warnings: require "0 errors, 0 warnings" as well.
+		check "rpmlint (as nobody) $(basename "$rpm"): 0 errors, 0 warnings" bash -c 'out=$("$@" 2>&1); rc=$?; echo "$out";
+			[ "$rc" = 0 ] && grep -q " 0 errors, 0 warnings" <<<"$out"' _ \
+			setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$lintdir/home" PATH="$lintdir/bin:/usr/bin:/bin" \
 			rpmlint -c "$lintdir/rpmlint.toml" "$lintdir/rpms/$(basename "$rpm")"
 		mkdir -p "$work/install/$v"
 		for f in deb rpm; do
