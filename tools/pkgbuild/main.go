@@ -115,6 +115,9 @@ func (c *commonFlags) buildConfig(out string) (*BuildConfig, error) {
 	license, text := c.license, "No LICENSE file was present in the repository when this package was built."
 	if b, err := os.ReadFile(filepath.Join(c.repo, "LICENSE")); err == nil {
 		text = string(b)
+		if license == "" {
+			license = spdxOf(text)
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read LICENSE: %w", err)
 	}
@@ -249,4 +252,17 @@ func cmdVendors(args []string) error {
 		fmt.Println(v, PackageName(v))
 	}
 	return nil
+}
+
+// spdxOf names the licence of a LICENSE file by its first line, for the
+// licences this project could carry; "" when unknown.
+func spdxOf(text string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+	switch strings.TrimSpace(first) {
+	case "MIT License":
+		return "MIT"
+	case "Apache License":
+		return "Apache-2.0"
+	}
+	return ""
 }
