@@ -36,17 +36,8 @@ test-go: ## unit, conformance and end-to-end tests of every Go module (race dete
 FUZZTIME ?= 5s
 
 .PHONY: fuzz
-fuzz: ## every fuzz target of every module for $(FUZZTIME) each (Go fuzzes one target per run)
-	@for m in $(GO_TEST_MODULES); do \
-	  for d in $$(cd $$m && grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do \
-	    for f in $$(grep -h '^func Fuzz' $$m/$$d/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
-	      echo "fuzz $$m/$${d#./} $$f"; \
-	      (cd $$m && GOWORK=off go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$d) >/tmp/wodlekit-fuzz.log 2>&1 \
-	        || { cat /tmp/wodlekit-fuzz.log; exit 1; }; \
-	    done; \
-	  done; \
-	done
-	@$(MAKE) --no-print-directory fuzz-rulekit RULEKIT_FUZZTIME=$(FUZZTIME)
+fuzz: ## every fuzz target of every module for $(FUZZTIME) each
+	@FUZZTIME=$(FUZZTIME) tools/fuzz/fuzz.sh $(GO_TEST_MODULES) tools/rulekit
 
 .PHONY: bench
 bench: build ## throughput and memory of the 1Password binary against its fake API on loopback

@@ -19,6 +19,4 @@ test-rulekit: ## rulekit's own tests and vet
 
 .PHONY: fuzz-rulekit
 fuzz-rulekit: ## run each rulekit fuzz target for $(RULEKIT_FUZZTIME)
-	@$(RULEKIT) go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(RULEKIT_FUZZTIME) ./ini
-	@$(RULEKIT) go test -run '^$$' -fuzz '^FuzzCompileRegex$$' -fuzztime $(RULEKIT_FUZZTIME) ./osregex
-	@$(RULEKIT) go test -run '^$$' -fuzz '^FuzzFlatten$$' -fuzztime $(RULEKIT_FUZZTIME) ./wjson
+	@FUZZTIME=$(RULEKIT_FUZZTIME) tools/fuzz/fuzz.sh tools/rulekit
