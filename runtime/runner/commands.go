@@ -106,6 +106,9 @@ func runCheck(v Vendor, io IO, flags runFlags) int {
 		}
 		return ExitUsage
 	}
+	for _, w := range s.secretWarnings {
+		say("WARN secrets: %s", w)
+	}
 	for _, k := range s.secrets.Keys() {
 		say("ok   secret %s: from the %s", k, s.secrets.Tier(k))
 	}

@@ -138,6 +138,8 @@ type setup struct {
 	closeLog func() error
 	secrets  secret.Bag
 	warnings []string
+	// secretWarnings are also shown by check (a secrets file others can read).
+	secretWarnings []string
 }
 
 func loadConfig(v Vendor, io IO, flags *runFlags) (*setup, error) {
@@ -219,6 +221,7 @@ func (s *setup) loadSecrets(v Vendor, io IO) error {
 	for _, w := range warnings {
 		s.log.Warn(w)
 	}
+	s.secretWarnings = warnings
 	if err != nil {
 		return err
 	}

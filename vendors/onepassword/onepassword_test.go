@@ -245,3 +245,21 @@ func TestQueueSink(t *testing.T) {
 		t.Fatalf("missing socket: exit %d, stdout %s", res.Code, res.Stdout)
 	}
 }
+
+func TestCheckWarnsAboutReadableSecretsFile(t *testing.T) {
+	r := newRig(t, testToken, fakeapi.Features(), 1)
+	secrets := filepath.Join(r.dir, "secrets.env")
+	if err := os.WriteFile(secrets, []byte("OP_EVENTS_TOKEN="+testToken+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(secrets, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := r.env.With("OP_SECRETS_FILE", secrets)
+	delete(env, "OP_EVENTS_TOKEN")
+	res := wodletest.Run(t, onepassword.New(), env, "check")
+	out := string(res.Stdout)
+	if res.Code != 0 || !strings.Contains(out, "WARN secrets:") || !strings.Contains(out, "chmod 0640") || !strings.Contains(out, "from the secrets file") {
+		t.Fatalf("exit %d:\n%s", res.Code, out)
+	}
+}
