@@ -142,6 +142,17 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		return true
 	}
 	defer waitCommit()
+	// With Vendor.Prefetch the next page is fetched while this one is
+	// encoded and delivered, so the vendor and the runner work at the same
+	// time. It is abandoned (cancelled, waited for) on every way out.
+	var ahead chan fetched
+	pctx, pcancel := context.WithCancel(ctx)
+	defer func() {
+		pcancel()
+		if ahead != nil {
+			<-ahead
+		}
+	}()
 	for page := 1; ; page++ {
 		if reason := c.stopReason(ctx, mr); reason != "" {
 			mr.StoppedBy = reason
@@ -150,7 +161,14 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			}
 			return
 		}
-		pg, err := m.Fetch(ctx, PageRequest{Cursor: cursor, Since: c.since, Now: c.started, Page: page})
+		var pg *Page
+		var err error
+		if ahead != nil {
+			f := <-ahead
+			ahead, pg, err = nil, f.page, f.err
+		} else {
+			pg, err = m.Fetch(ctx, PageRequest{Cursor: cursor, Since: c.since, Now: c.started, Page: page})
+		}
 		if err != nil {
 			if reason := c.interrupted(ctx); reason != "" && !errors.Is(err, httpx.ErrDeadline) {
 				mr.StoppedBy = reason
@@ -163,6 +181,13 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		// De-duplication below needs the previous page's IDs committed.
 		if !waitCommit() {
 			return
+		}
+		if c.vendor.Prefetch && c.worthPrefetch(ctx, mr, pg) {
+			ahead = make(chan fetched, 1)
+			go func(req PageRequest) {
+				p, err := m.Fetch(pctx, req)
+				ahead <- fetched{p, err}
+			}(PageRequest{Cursor: pg.Next, Since: c.since, Now: c.started, Page: page + 1})
 		}
 		lines = lines[:0]
 		clear(pageIDs)
@@ -229,6 +254,34 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			}
 		}
 	}
+}
+
+// fetched is the outcome of a prefetched page.
+type fetched struct {
+	page *Page
+	err  error
+}
+
+// worthPrefetch tells whether the page after pg will be wanted: more
+// remains, the vendor asked for no pause, and no limit will stop the run
+// after pg. A page fetched and then dropped would only cost a request.
+func (c *collection) worthPrefetch(ctx context.Context, mr *moduleRun, pg *Page) bool {
+	if !pg.More || pg.Wait > 0 || c.stopReason(ctx, mr) != "" {
+		return false
+	}
+	if n := c.cfg.MaxEventsPerRun; n > 0 && c.events.Load()+int64(len(pg.Records)) >= int64(n) {
+		return false
+	}
+	if n := c.cfg.MaxBytesPerRun; n > 0 {
+		size := int64(0)
+		for _, r := range pg.Records {
+			size += int64(len(r.Raw))
+		}
+		if c.bytes.Load()+size >= n {
+			return false
+		}
+	}
+	return true
 }
 
 func failedOrPartial(mr *moduleRun) string {

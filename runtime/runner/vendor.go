@@ -57,6 +57,12 @@ type Vendor struct {
 	// RequestsPerMinute paces all requests client-side to the vendor's
 	// documented budget; REQUESTS_PER_MINUTE overrides it, 0 disables.
 	RequestsPerMinute int
+	// Prefetch lets the runner fetch the next page while it delivers the
+	// current one. For vendors whose request budget is generous: a page
+	// fetched ahead and then dropped (a signal, a sink failure) costs one
+	// request. Never done before a page that asks for a Wait or would pass
+	// a per-run cap.
+	Prefetch bool
 	// RateLimit is the vendor's 429 policy; nil uses Retry-After and the floor.
 	RateLimit httpx.RateLimitPolicy
 	// RetryFloor is the minimum wait after a 429 that carries no hint.

@@ -33,6 +33,9 @@ func New() runner.Vendor {
 			Help: "Events API bearer token (1Password: Integrations > Events Reporting)."}},
 		// 600 requests per minute per account, shared by every token.
 		RequestsPerMinute: 600,
+		// A page costs one request of 600 a minute: fetching the next one
+		// while this one is delivered is cheap and halves the wall time.
+		Prefetch: true,
 		// 1Password's 429 carries no Retry-After; its windows are a minute
 		// and an hour, so a short floor would only hammer it.
 		RetryFloor: 30 * time.Second,
