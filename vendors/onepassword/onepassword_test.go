@@ -263,3 +263,29 @@ func TestCheckWarnsAboutReadableSecretsFile(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", res.Code, out)
 	}
 }
+
+// Prefetching must not spend requests on pages a cap would drop: with the
+// cap at one page, each module asks for exactly one page.
+func TestPrefetchStopsAtCaps(t *testing.T) {
+	r := newRig(t, testToken, fakeapi.Features(), 30)
+	ev, res := r.run(t, r.env.With("OP_MAX_EVENTS_PER_RUN", "7"))
+	if res.Code != 0 {
+		t.Fatalf("exit %d", res.Code)
+	}
+	for _, f := range fakeapi.Features() {
+		if n := r.api.Requests("/api/v2/" + f); n != 1 {
+			t.Errorf("%s: %d requests, want 1 (no prefetch past the cap)", f, n)
+		}
+	}
+	// Without a cap, every page is fetched once: 30 events in pages of 7
+	// is 5 pages, and nothing more is requested.
+	ev, _ = r.run(t, r.env)
+	if n := len(wodletest.Records(ev)); n != 90-21 {
+		t.Fatalf("second run: %d records, want %d", n, 90-21)
+	}
+	for _, f := range fakeapi.Features() {
+		if n := r.api.Requests("/api/v2/" + f); n != 1+4 {
+			t.Errorf("%s: %d requests in all, want 5", f, n)
+		}
+	}
+}
