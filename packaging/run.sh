@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # {{.Package}} {{.Version}}
 # Runs the {{.Title}} wodle for Wazuh's <wodle name="command">.
 #
@@ -14,7 +14,10 @@
 # Settings (KEY=VALUE lines; WODLE_CONFIG_FILE names another file):
 #   {{.SettingsFile}}
 # A variable already set in the environment wins over the file.
-set -eu
+# bash, not sh: pipefail makes a failing sed or tr in the few pipelines below
+# fatal instead of silently empty (dash has no pipefail); bash is essential on
+# every distribution Wazuh supports.
+set -euo pipefail
 umask 027
 # Wazuh may start us with an empty environment.
 : "${PATH:=/usr/sbin:/usr/bin:/sbin:/bin}"
