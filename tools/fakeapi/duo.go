@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
 )
 
@@ -19,8 +21,12 @@ func duoLogs(c Config) Fake {
 	for _, l := range fakeapi.Logs() {
 		events[l] = n
 	}
+	// Duo serves only events older than two minutes: a backlog reaching up
+	// to now would let events cross that line between two demo runs, and a
+	// second run would rightly collect them. End it five minutes ago.
+	const settled = 5 * time.Minute
 	api := fakeapi.New(fakeapi.Options{
-		IKey: ikey, SKey: c.Token, Events: events, Seed: c.Seed, Start: c.Start, Span: c.Span,
+		IKey: ikey, SKey: c.Token, Events: events, Seed: c.Seed, Start: c.Start.Add(-settled), Span: c.Span,
 		RequestsPerMinute: 2,
 	})
 	return Fake{Handler: api, Append: func(n int) {
