@@ -4,51 +4,82 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/go-json-experiment/json/jsontext"
+	"slices"
+	"unicode/utf8"
 )
 
-// Decode reads one page from r. Records are copied into one arena per
-// page, so a page costs about its own size in memory whatever the backlog.
-// Any syntax error, a truncated body or trailing garbage fails the whole
-// page: a page is emitted entirely or not at all.
+// Decode reads one page from r. Records keep pointing into the body read,
+// compacted in place when sent with whitespace, so a page costs about its
+// own size in memory whatever the backlog. Any syntax error, a truncated
+// body or trailing garbage fails the whole page: a page is emitted entirely
+// or not at all. Invalid UTF-8 and duplicate names are accepted: vendors do
+// send them now and then, and a strict decoder would block the cursor on
+// such a page forever.
 func Decode(r io.Reader, spec *Spec) (*Page, error) {
-	dec := jsontext.NewDecoder(r,
-		// Vendors do send invalid UTF-8 and duplicate names now and then; a
-		// strict decoder would block the cursor on such a page forever.
-		jsontext.AllowInvalidUTF8(true),
-		jsontext.AllowDuplicateNames(true),
-	)
-	d := &decoder{dec: dec, spec: spec, page: &Page{Meta: map[string][]byte{}}}
-	if err := d.walk(""); err != nil {
+	body, err := readBody(r)
+	d := &decoder{buf: body, spec: spec, page: &Page{Meta: map[string][]byte{}}, stack: make([]bool, 0, 64)}
+	if err != nil {
 		return nil, d.wrap(err)
 	}
-	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
-		if err == nil {
-			return nil, fmt.Errorf("decode page: unexpected data after the JSON document at offset %d", dec.InputOffset())
-		}
+	i, err := d.walk(skipSpace(body, 0), "", 0)
+	if err != nil {
 		return nil, d.wrap(err)
 	}
+	if i = skipSpace(body, i); i < len(body) {
+		return nil, fmt.Errorf("decode page: unexpected data after the JSON document at offset %d", i)
+	}
+	d.setFields()
 	return d.page, nil
 }
 
-// arenaChunk is the size of the arena chunks records are copied into.
-const arenaChunk = 256 << 10
+// readBody reads all of r. The whole body at once lets one pass validate
+// and inspect each record where it lies, with no copy into an arena; a
+// page is what must fit in memory anyway. Chunks of doubling size joined
+// once at the end copy each byte once, like a doubling buffer, but the
+// page keeps exactly its own size rather than up to twice it.
+func readBody(r io.Reader) ([]byte, error) {
+	var full [][]byte
+	size := 0
+	buf := make([]byte, 0, 64<<10)
+	var err error
+	for err == nil {
+		if len(buf) == cap(buf) {
+			full = append(full, buf)
+			size += len(buf)
+			buf = make([]byte, 0, min(2*cap(buf), 4<<20))
+		}
+		var n int
+		n, err = r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	if len(full) == 0 {
+		return buf, err
+	}
+	body := make([]byte, 0, size+len(buf))
+	for _, c := range full {
+		body = append(body, c...)
+	}
+	return append(body, buf...), err
+}
 
 type decoder struct {
-	dec   *jsontext.Decoder
+	buf   []byte // the whole body
 	spec  *Spec
 	page  *Page
-	arena []byte
+	stack []bool // scan's container stack, reused from record to record
+	// The captured Fields of every record so far, len(spec.Fields) spans
+	// per record into fieldBytes: turned into strings once per page, not
+	// two or three small allocations per record.
+	fieldBytes []byte
+	spans      []span
 }
 
 func (d *decoder) wrap(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return fmt.Errorf("decode page: body ended early at offset %d (truncated response): %w", d.dec.InputOffset(), io.ErrUnexpectedEOF)
-	}
-	var se *jsontext.SyntacticError
-	if errors.As(err, &se) {
-		return fmt.Errorf("decode page: invalid JSON at offset %d: %w", se.ByteOffset, err)
+		return fmt.Errorf("decode page: body ended early at offset %d (truncated response): %w", len(d.buf), io.ErrUnexpectedEOF)
 	}
 	return fmt.Errorf("decode page: %w", err)
 }
@@ -60,91 +91,162 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func (d *decoder) walk(path string) error {
-	switch kind := d.dec.PeekKind(); kind {
-	case 0:
-		_, err := d.dec.ReadToken()
-		if err == nil || errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return err
+// walk reads the value at d.buf[i] (whitespace skipped) found at path:
+// objects are walked member by member, record arrays go to records, any
+// other value is kept in Meta. It returns the index past the value.
+func (d *decoder) walk(i int, path string, depth int) (int, error) {
+	b := d.buf
+	if i >= len(b) {
+		return i, io.ErrUnexpectedEOF
+	}
+	kind, isArray := d.spec.Arrays[path]
+	switch b[i] {
 	case '[':
-		if kindOf, ok := d.spec.Arrays[path]; ok {
-			return d.records(path, kindOf)
+		if isArray {
+			return d.records(i, path, kind, depth)
 		}
 	case '{':
-		if _, isArray := d.spec.Arrays[path]; isArray {
+		if isArray {
 			// An error object where the records should be (Okta's
 			// {"errorCode":...}) must not read as an empty page.
-			return fmt.Errorf("%s is a JSON object, expected an array of records", describePath(path))
+			return i, fmt.Errorf("%s is a JSON object, expected an array of records", describePath(path))
 		}
-		if _, err := d.dec.ReadToken(); err != nil {
-			return err
+		if depth >= maxDepth {
+			return i, &syntaxError{off: i, msg: "exceeded max depth"}
 		}
-		for d.dec.PeekKind() != '}' {
-			tok, err := d.dec.ReadToken()
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			return i + 1, nil
+		}
+		for {
+			if i >= len(b) || b[i] != '"' {
+				return i, badChar(b, i, "where an object name is expected")
+			}
+			end, esc, err := scanString(b, i)
 			if err != nil {
-				return err
+				return end, err
 			}
-			if err := d.walk(join(path, tok.String())); err != nil {
-				return err
+			name := memberName(b[i:end], esc)
+			i = skipSpace(b, end)
+			if i >= len(b) || b[i] != ':' {
+				return i, badChar(b, i, "after object name (expecting ':')")
 			}
+			if i, err = d.walk(skipSpace(b, i+1), join(path, name), depth+1); err != nil {
+				return i, err
+			}
+			i = skipSpace(b, i)
+			if i < len(b) && b[i] == ',' {
+				i = skipSpace(b, i+1)
+				continue
+			}
+			if i < len(b) && b[i] == '}' {
+				return i + 1, nil
+			}
+			return i, badChar(b, i, "after object member (expecting ',' or '}')")
 		}
-		_, err := d.dec.ReadToken()
-		return err
 	}
-	v, err := d.dec.ReadValue()
+	end, _, spaced, err := d.scan(i, depth, nil)
 	if err != nil {
-		return err
+		return end, err
 	}
-	if _, isArray := d.spec.Arrays[path]; isArray && v.Kind() != 'n' {
-		return fmt.Errorf("%s is a JSON %s, expected an array of records", describePath(path), kindName(v.Kind()))
+	if isArray && b[i] != 'n' {
+		return end, fmt.Errorf("%s is a JSON %s, expected an array of records", describePath(path), kindName(b[i]))
 	}
-	d.page.Meta[path] = appendCompact(nil, v)
-	return nil
+	if spaced {
+		d.page.Meta[path] = appendCompact(nil, b[i:end])
+	} else {
+		d.page.Meta[path] = slices.Clone(b[i:end])
+	}
+	return end, nil
 }
 
-func (d *decoder) records(path, kind string) error {
-	if _, err := d.dec.ReadToken(); err != nil {
-		return err
+// memberName decodes a member name for a Meta path as jsontext did before
+// this decoder: escapes decoded, each invalid UTF-8 byte made U+FFFD.
+func memberName(q []byte, esc bool) string {
+	if !esc && utf8.Valid(q[1:len(q)-1]) {
+		return string(q[1 : len(q)-1])
 	}
-	for n := 0; d.dec.PeekKind() != ']'; n++ {
-		v, err := d.dec.ReadValue()
+	s, err := unquote(q)
+	if err != nil || utf8.ValidString(s) {
+		return s
+	}
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		out = append(out, r) // ranging a string yields U+FFFD per bad byte
+	}
+	return string(out)
+}
+
+// records reads the record array at d.buf[i] == '['.
+func (d *decoder) records(i int, path, kind string, depth int) (int, error) {
+	b := d.buf
+	if depth >= maxDepth {
+		return i, &syntaxError{off: i, msg: "exceeded max depth"}
+	}
+	nf := len(d.spec.Fields)
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, nil
+	}
+	for n := 0; ; n++ {
+		if i >= len(b) {
+			return i, io.ErrUnexpectedEOF
+		}
+		if b[i] != '{' {
+			// A syntax error or a truncated body comes first, as it did
+			// when each record was read whole before its kind was checked.
+			if end, _, _, err := d.scan(i, depth+1, nil); err != nil {
+				return end, err
+			}
+			return i, fmt.Errorf("record %d of %s is a JSON %s, not an object", n, describePath(path), kindName(b[i]))
+		}
+		var caps []span
+		if nf > 0 {
+			base := len(d.spans)
+			d.spans = slices.Grow(d.spans, nf)[:base+nf]
+			caps = d.spans[base:]
+			clear(caps)
+		}
+		end, shape, spaced, err := d.scan(i, depth+1, caps)
 		if err != nil {
-			return err
+			return end, err
 		}
-		if v.Kind() != '{' {
-			return fmt.Errorf("record %d of %s is a JSON %s, not an object", n, describePath(path), kindName(v.Kind()))
-		}
-		if cap(d.arena)-len(d.arena) < len(v) {
-			// A new chunk rather than a grown arena: growing would copy
-			// every record so far, again and again.
-			d.arena = make([]byte, 0, max(arenaChunk, len(v)))
-		}
-		start := len(d.arena)
-		var fields []string
-		if len(d.spec.Fields) > 0 {
-			fields = make([]string, len(d.spec.Fields))
-		}
-		// One pass finds the ID fields, the encoder's shape and whether
-		// the record needs compacting; only a spaced record is scanned twice.
-		shape, spaced := inspect(v, d.spec.Fields, fields)
+		raw := b[i:end]
 		if spaced {
-			d.arena = appendCompact(d.arena, v)
-		} else {
-			d.arena = append(d.arena, v...)
+			// In place: compacting only ever shrinks, so the write
+			// position never passes the read position.
+			raw = appendCompact(raw[:0], raw)
 		}
-		// Three-index slice: a later append to the arena must never write
-		// into a record handed out earlier.
-		raw := d.arena[start:len(d.arena):len(d.arena)]
-		if spaced {
-			clear(fields)
-			shape, _ = inspect(raw, d.spec.Fields, fields)
+		// Three-index slice: an append to a record must never write into
+		// the bytes that follow it.
+		d.page.Items = append(d.page.Items, Item{Raw: raw[:len(raw):len(raw)], Kind: kind, Shape: shape})
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+			continue
 		}
-		d.page.Items = append(d.page.Items, Item{Raw: raw, Kind: kind, Fields: fields, Shape: shape})
+		if i < len(b) && b[i] == ']' {
+			return i + 1, nil
+		}
+		return i, badChar(b, i, "after array element (expecting ',' or ']')")
 	}
-	_, err := d.dec.ReadToken()
-	return err
+}
+
+// setFields hands out the captured fields: one string and one []string for
+// the whole page.
+func (d *decoder) setFields() {
+	nf := len(d.spec.Fields)
+	if nf == 0 {
+		return
+	}
+	s := string(d.fieldBytes)
+	all := make([]string, len(d.spans))
+	for k, sp := range d.spans {
+		all[k] = s[sp.start:sp.end]
+	}
+	for j := range d.page.Items {
+		d.page.Items[j].Fields = all[j*nf : (j+1)*nf : (j+1)*nf]
+	}
 }
 
 func describePath(path string) string {
@@ -154,15 +256,15 @@ func describePath(path string) string {
 	return fmt.Sprintf("%q", path)
 }
 
-func kindName(k jsontext.Kind) string {
-	switch k {
+func kindName(c byte) string {
+	switch c {
 	case '{':
 		return "object"
 	case '[':
 		return "array"
 	case '"':
 		return "string"
-	case '0':
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		return "number"
 	case 't', 'f':
 		return "boolean"

@@ -306,3 +306,42 @@ func TestPageStringAndBool(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeLargePage crosses readBody's chunk boundaries, compact and
+// indented (records then compacted in place), and checks every record,
+// its fields and its shape against encoding/json and inspect.
+func TestDecodeLargePage(t *testing.T) {
+	compactPage := auditPage(700)
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, compactPage, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Items []json.RawMessage }
+	if err := json.Unmarshal(compactPage, &doc); err != nil {
+		t.Fatal(err)
+	}
+	spec := &Spec{Arrays: map[string]string{"items": "e"}, Fields: []string{"uuid", "aux_id", "timestamp"}}
+	for _, body := range [][]byte{compactPage, indented.Bytes()} {
+		page, err := Decode(iotest.HalfReader(bytes.NewReader(body)), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != len(doc.Items) {
+			t.Fatalf("%d records, want %d", len(page.Items), len(doc.Items))
+		}
+		for i, it := range page.Items {
+			want := compact(t, string(doc.Items[i]))
+			if string(it.Raw) != want {
+				t.Fatalf("record %d = %s, want %s", i, it.Raw, want)
+			}
+			vals := make([]string, len(spec.Fields))
+			sh, _ := inspect([]byte(want), spec.Fields, vals)
+			if it.Shape != sh || !reflect.DeepEqual(it.Fields, vals) {
+				t.Fatalf("record %d: shape %+v fields %q, inspect %+v %q", i, it.Shape, it.Fields, sh, vals)
+			}
+		}
+		if s, _ := page.String("cursor"); s != "aGVsbG8gd29ybGQgY3Vyc29yIHZhbHVl" {
+			t.Errorf("cursor = %q", s)
+		}
+	}
+}

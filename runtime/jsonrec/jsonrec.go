@@ -1,4 +1,4 @@
-// Package jsonrec decodes one API page as a token stream and keeps each
+// Package jsonrec decodes one API page in one validating pass and keeps each
 // record as its raw, compacted bytes: no map round trip (slow, reorders
 // keys, loses integer precision), memory bounded by one page.
 package jsonrec

@@ -1,0 +1,377 @@
+package jsonrec
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/bits"
+)
+
+// maxDepth bounds nesting as encoding/json does: without a limit a hostile
+// body could make the decoder's stack as large as the body.
+const maxDepth = 10000
+
+// syntaxError is invalid JSON at a byte offset of the body.
+type syntaxError struct {
+	off int
+	msg string
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at offset %d: %s", e.off, e.msg)
+}
+
+func badChar(b []byte, i int, where string) error {
+	if i >= len(b) {
+		// The body ended where more JSON was due: the HTTP layer retries
+		// a truncated response, so this must stay recognisable.
+		return io.ErrUnexpectedEOF
+	}
+	return &syntaxError{off: i, msg: fmt.Sprintf("invalid character %q %s", b[i], where)}
+}
+
+// span locates a captured field value in decoder.fieldBytes.
+type span struct{ start, end int }
+
+// validate reports whether b holds exactly one JSON value, with the
+// decoder's rules: RFC 8259, but invalid UTF-8 and duplicate names allowed.
+func validate(b []byte) error {
+	d := decoder{buf: b, stack: make([]bool, 0, 64)}
+	i := skipSpace(b, 0)
+	end, _, _, err := d.scan(i, 0, nil)
+	if err != nil {
+		return err
+	}
+	if j := skipSpace(b, end); j < len(b) {
+		return &syntaxError{off: j, msg: "unexpected data after the JSON value"}
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// scan validates the value starting at d.buf[i] (no whitespace before it)
+// at nesting depth depth, and in the same pass computes what inspect
+// computes on a record: its Shape, whether it holds whitespace outside
+// strings, and, when caps is not nil, the top-level members named in
+// d.spec.Fields, appended to d.fieldBytes. One pass instead of a validating
+// read plus an inspecting walk is the point of this decoder: records are
+// most of a page, and each byte of them was being classified twice.
+func (d *decoder) scan(i, depth int, caps []span) (end int, sh Shape, spaced bool, err error) {
+	b := d.buf
+	sh.Known = true
+	// Open containers, true for arrays; a record nested deeper than the
+	// decoder's buffer spills to the heap.
+	stack := d.stack[:0]
+	inArray := 0
+	// The current member name of the outermost object, decoded: fields
+	// and event_type are matched against it.
+	var key []byte
+
+value:
+	if i >= len(b) {
+		return i, sh, spaced, io.ErrUnexpectedEOF
+	}
+	switch c := b[i]; {
+	case c == '{':
+		if depth+len(stack) >= maxDepth {
+			return i, sh, spaced, &syntaxError{off: i, msg: "exceeded max depth"}
+		}
+		stack = append(stack, false)
+		i++
+		if j := skipSpace(b, i); j != i {
+			spaced, i = true, j
+		}
+		if i < len(b) && b[i] == '}' {
+			stack = stack[:len(stack)-1]
+			i++
+			goto next
+		}
+		goto name
+	case c == '[':
+		if depth+len(stack) >= maxDepth {
+			return i, sh, spaced, &syntaxError{off: i, msg: "exceeded max depth"}
+		}
+		if inArray == 0 {
+			sh.Leaves++
+		}
+		inArray++
+		stack = append(stack, true)
+		i++
+		if j := skipSpace(b, i); j != i {
+			spaced, i = true, j
+		}
+		if i < len(b) && b[i] == ']' {
+			stack = stack[:len(stack)-1]
+			inArray--
+			i++
+			goto next
+		}
+		goto value
+	case c == '"':
+		end, esc, err := scanString(b, i)
+		if err != nil {
+			return end, sh, spaced, err
+		}
+		if inArray == 0 {
+			sh.Leaves++
+		}
+		if caps != nil && len(stack) == 1 {
+			d.capture(caps, key, b[i:end], esc)
+		}
+		i = end
+	case c == '-' || (c >= '0' && c <= '9'):
+		end, isInt, err := scanNumber(b, i)
+		if err != nil {
+			return end, sh, spaced, err
+		}
+		if inArray == 0 {
+			sh.Leaves++
+		}
+		if isInt && end-i >= 10 && isBigInt(b[i:end]) {
+			sh.BigInts = true
+		}
+		if caps != nil && len(stack) == 1 {
+			d.capture(caps, key, b[i:end], false)
+		}
+		i = end
+	case c == 't' || c == 'f' || c == 'n':
+		lit := "null"
+		if c == 't' {
+			lit = "true"
+		} else if c == 'f' {
+			lit = "false"
+		}
+		for k := 1; k < len(lit); k++ {
+			if i+k >= len(b) || b[i+k] != lit[k] {
+				return i + k, sh, spaced, badChar(b, i+k, "in literal "+lit)
+			}
+		}
+		if inArray == 0 {
+			sh.Leaves++
+		}
+		if caps != nil && len(stack) == 1 && c != 'n' {
+			d.capture(caps, key, b[i:i+len(lit)], false)
+		}
+		i += len(lit)
+	default:
+		return i, sh, spaced, badChar(b, i, "at start of value")
+	}
+
+next:
+	if len(stack) == 0 {
+		return i, sh, spaced, nil
+	}
+	if j := skipSpace(b, i); j != i {
+		spaced, i = true, j
+	}
+	if i >= len(b) {
+		return i, sh, spaced, io.ErrUnexpectedEOF
+	}
+	if stack[len(stack)-1] {
+		switch b[i] {
+		case ',':
+			i++
+			if j := skipSpace(b, i); j != i {
+				spaced, i = true, j
+			}
+			goto value
+		case ']':
+			stack = stack[:len(stack)-1]
+			inArray--
+			i++
+			goto next
+		}
+		return i, sh, spaced, badChar(b, i, "after array element (expecting ',' or ']')")
+	}
+	switch b[i] {
+	case ',':
+		i++
+		if j := skipSpace(b, i); j != i {
+			spaced, i = true, j
+		}
+		goto name
+	case '}':
+		stack = stack[:len(stack)-1]
+		i++
+		goto next
+	}
+	return i, sh, spaced, badChar(b, i, "after object member (expecting ',' or '}')")
+
+name:
+	if i >= len(b) || b[i] != '"' {
+		return i, sh, spaced, badChar(b, i, "where an object name is expected")
+	}
+	{
+		end, esc, err := scanString(b, i)
+		if err != nil {
+			return end, sh, spaced, err
+		}
+		if len(stack) == 1 {
+			key = b[i+1 : end-1]
+			if esc {
+				// A name written with escapes is rare: compare it decoded.
+				if k, err := unquote(b[i:end]); err == nil {
+					key = []byte(k)
+				}
+			}
+			if string(key) == "event_type" {
+				sh.HasEventType = true
+			}
+		}
+		i = end
+	}
+	if j := skipSpace(b, i); j != i {
+		spaced, i = true, j
+	}
+	if i >= len(b) || b[i] != ':' {
+		return i, sh, spaced, badChar(b, i, "after object name (expecting ':')")
+	}
+	i++
+	if j := skipSpace(b, i); j != i {
+		spaced, i = true, j
+	}
+	goto value
+}
+
+// capture stores v, the scalar value of the top-level member key, as the
+// value of every field of that name that has none yet (so, as inspect
+// does, the first non-empty duplicate wins).
+func (d *decoder) capture(caps []span, key, v []byte, esc bool) {
+	for n, f := range d.spec.Fields {
+		if caps[n].end != caps[n].start || string(key) != f {
+			continue
+		}
+		start := len(d.fieldBytes)
+		switch {
+		case v[0] != '"':
+			d.fieldBytes = append(d.fieldBytes, v...)
+		case !esc:
+			d.fieldBytes = append(d.fieldBytes, v[1:len(v)-1]...)
+		default:
+			s, err := unquote(v)
+			if err != nil {
+				continue
+			}
+			d.fieldBytes = append(d.fieldBytes, s...)
+		}
+		caps[n] = span{start, len(d.fieldBytes)}
+	}
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// stringStops has the high bit set in the first byte of x (little endian)
+// that ends a run of plain string bytes: a quote, a backslash or a control
+// character. Borrows only run upwards, so the lowest flagged byte is exact
+// even where higher ones are false positives.
+func stringStops(x uint64) uint64 {
+	q := x ^ (lsb * '"')
+	s := x ^ (lsb * '\\')
+	return ((q - lsb) &^ q & msb) | ((s - lsb) &^ s & msb) | ((x - lsb*0x20) &^ x & msb)
+}
+
+// scanString returns the index just past the string starting at b[i] ==
+// '"' and whether it holds escapes. Bytes >= 0x80 are taken as they are:
+// the decoder accepts invalid UTF-8 on purpose.
+func scanString(b []byte, i int) (end int, esc bool, err error) {
+	i++
+	for i < len(b) {
+		// Eight bytes at a time: strings are most of a record, and most
+		// of their bytes are plain.
+		if i+8 <= len(b) {
+			m := stringStops(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, esc, nil
+		case c == '\\':
+			esc = true
+			if i+1 >= len(b) {
+				return len(b), esc, io.ErrUnexpectedEOF
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				for k := i + 2; k < i+6; k++ {
+					if k >= len(b) {
+						return len(b), esc, io.ErrUnexpectedEOF
+					}
+					if !isHex(b[k]) {
+						return i, esc, &syntaxError{off: i, msg: fmt.Sprintf("invalid escape sequence %q in string", b[i:k+1])}
+					}
+				}
+				i += 6
+			default:
+				return i, esc, &syntaxError{off: i, msg: fmt.Sprintf("invalid escape sequence %q in string", b[i:i+2])}
+			}
+		case c < 0x20:
+			return i, esc, &syntaxError{off: i, msg: fmt.Sprintf("invalid character %q in string (control characters must be escaped)", c)}
+		default:
+			i++
+		}
+	}
+	return i, esc, io.ErrUnexpectedEOF
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'f')
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// scanNumber returns the index just past the number starting at b[i], and
+// whether it is an integer (no fraction, no exponent).
+func scanNumber(b []byte, i int) (end int, isInt bool, err error) {
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(b):
+		return i, false, io.ErrUnexpectedEOF
+	case b[i] == '0':
+		i++
+	case isDigit(b[i]):
+		for i++; i < len(b) && isDigit(b[i]); i++ {
+		}
+	default:
+		return i, false, badChar(b, i, "in number (expecting digit)")
+	}
+	isInt = true
+	if i < len(b) && b[i] == '.' {
+		isInt = false
+		i++
+		if i >= len(b) || !isDigit(b[i]) {
+			return i, false, badChar(b, i, "in number (expecting digit)")
+		}
+		for i++; i < len(b) && isDigit(b[i]); i++ {
+		}
+	}
+	if i < len(b) && b[i]|0x20 == 'e' {
+		isInt = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || !isDigit(b[i]) {
+			return i, false, badChar(b, i, "in number (expecting digit)")
+		}
+		for i++; i < len(b) && isDigit(b[i]); i++ {
+		}
+	}
+	return i, isInt, nil
+}
