@@ -16,7 +16,11 @@ import (
 // send them now and then, and a strict decoder would block the cursor on
 // such a page forever.
 func Decode(r io.Reader, spec *Spec) (*Page, error) {
-	body, err := readBody(r)
+	limit := spec.MaxBytes
+	if limit <= 0 {
+		limit = DefaultMaxBytes
+	}
+	body, err := readBody(r, limit)
 	d := &decoder{buf: body, spec: spec, page: &Page{Meta: map[string][]byte{}}, stack: make([]bool, 0, 64)}
 	if err != nil {
 		return nil, d.wrap(err)
@@ -37,7 +41,7 @@ func Decode(r io.Reader, spec *Spec) (*Page, error) {
 // page is what must fit in memory anyway. Chunks of doubling size joined
 // once at the end copy each byte once, like a doubling buffer, but the
 // page keeps exactly its own size rather than up to twice it.
-func readBody(r io.Reader) ([]byte, error) {
+func readBody(r io.Reader, limit int) ([]byte, error) {
 	var full [][]byte
 	size := 0
 	buf := make([]byte, 0, 64<<10)
@@ -51,6 +55,11 @@ func readBody(r io.Reader) ([]byte, error) {
 		var n int
 		n, err = r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
+		if size+len(buf) > limit {
+			// A broken proxy or API streaming without end must not take the
+			// manager's memory; the cursor stays and the error says why.
+			return nil, fmt.Errorf("%w: the response is larger than %d MiB; lower PAGE_SIZE", ErrTooLarge, limit>>20)
+		}
 	}
 	if err == io.EOF {
 		err = nil
@@ -77,7 +86,17 @@ type decoder struct {
 	spans      []span
 }
 
+// DefaultMaxBytes bounds one page's body when Spec.MaxBytes is unset:
+// a thousand records at Wazuh's 64 KiB line limit, twice over.
+const DefaultMaxBytes = 128 << 20
+
+// ErrTooLarge marks a page body over its size bound.
+var ErrTooLarge = errors.New("page too large")
+
 func (d *decoder) wrap(err error) error {
+	if errors.Is(err, ErrTooLarge) {
+		return fmt.Errorf("decode page: %w", err)
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return fmt.Errorf("decode page: body ended early at offset %d (truncated response): %w", len(d.buf), io.ErrUnexpectedEOF)
 	}

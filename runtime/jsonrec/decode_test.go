@@ -345,3 +345,16 @@ func TestDecodeLargePage(t *testing.T) {
 		}
 	}
 }
+
+// A body over its bound is refused with a precise error instead of being
+// read into memory whole.
+func TestDecodeBodyBound(t *testing.T) {
+	big := `{"items":[` + strings.Repeat(`{"uuid":"x"},`, 20000) + `{"uuid":"y"}]}`
+	_, err := Decode(strings.NewReader(big), &Spec{Arrays: map[string]string{"items": ""}, MaxBytes: 64 << 10})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "lower PAGE_SIZE") {
+		t.Fatalf("err = %v, want ErrTooLarge naming PAGE_SIZE", err)
+	}
+	if _, err := Decode(strings.NewReader(big), &Spec{Arrays: map[string]string{"items": ""}}); err != nil {
+		t.Fatalf("within the default bound: %v", err)
+	}
+}

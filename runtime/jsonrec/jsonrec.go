@@ -12,6 +12,8 @@ type Spec struct {
 	// Fields lists top-level string or number fields captured from each
 	// record ("uuid"), in this order, for IDs and cursors.
 	Fields []string
+	// MaxBytes bounds the page's body (default DefaultMaxBytes).
+	MaxBytes int
 }
 
 // Item is one record of a page.
