@@ -6,7 +6,6 @@ require github.com/wodlekit/wodlekit/runtime v0.0.0
 
 require (
 	github.com/alecthomas/kong v1.17.0 // indirect
-	github.com/go-json-experiment/json v1.27.2 // indirect
 	github.com/sethvargo/go-envconfig v1.4.3 // indirect
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
