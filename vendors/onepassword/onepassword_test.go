@@ -268,7 +268,7 @@ func TestCheckWarnsAboutReadableSecretsFile(t *testing.T) {
 // cap at one page, each module asks for exactly one page.
 func TestPrefetchStopsAtCaps(t *testing.T) {
 	r := newRig(t, testToken, fakeapi.Features(), 30)
-	ev, res := r.run(t, r.env.With("OP_MAX_EVENTS_PER_RUN", "7"))
+	_, res := r.run(t, r.env.With("OP_MAX_EVENTS_PER_RUN", "7"))
 	if res.Code != 0 {
 		t.Fatalf("exit %d", res.Code)
 	}
@@ -279,7 +279,7 @@ func TestPrefetchStopsAtCaps(t *testing.T) {
 	}
 	// Without a cap, every page is fetched once: 30 events in pages of 7
 	// is 5 pages, and nothing more is requested.
-	ev, _ = r.run(t, r.env)
+	ev, _ := r.run(t, r.env)
 	if n := len(wodletest.Records(ev)); n != 90-21 {
 		t.Fatalf("second run: %d records, want %d", n, 90-21)
 	}
