@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/wodlekit/wodlekit/runtime/runner"
 	"github.com/wodlekit/wodlekit/runtime/wodletest"
 	"github.com/wodlekit/wodlekit/vendors/duo"
 	"github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
@@ -38,12 +36,11 @@ func TestGolden(t *testing.T) {
 	}
 	var out bytes.Buffer
 	run := func(args ...string) {
-		var stdout, stderr syncBuffer
-		code := runner.Run(duo.New(), runner.IO{Args: args, Stdout: &stdout, Stderr: &stderr, Lookup: env.Lookup, Now: clock})
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
+		res := wodletest.RunAt(t, duo.New(), env, clock, args...)
+		if res.Code != 0 {
+			t.Fatalf("exit %d: %s", res.Code, res.Stderr)
 		}
-		out.WriteString(stdout.String())
+		out.Write(res.Stdout)
 	}
 	for _, m := range []string{"authentication", "administrator", "telephony", "activity"} {
 		run("--source", m)
@@ -54,28 +51,11 @@ func TestGolden(t *testing.T) {
 	// A later run: the cursor's next window must reach past it.
 	later := fixed.Add(10 * time.Minute)
 	clock2 := func() time.Time { return later }
-	var stdout, stderr syncBuffer
-	if code := runner.Run(duo.New(), runner.IO{Args: []string{"--source", "telephony"}, Stdout: &stdout, Stderr: &stderr, Lookup: env.Lookup, Now: clock2}); code != 0 {
-		t.Fatalf("exit %d", code)
+	res := wodletest.RunAt(t, duo.New(), env, clock2, "--source", "telephony")
+	if res.Code != 0 {
+		t.Fatalf("exit %d", res.Code)
 	}
-	out.WriteString(stdout.String())
+	out.Write(res.Stdout)
 	wodletest.ParseLines(t, "duo", out.Bytes())
 	wodletest.Golden(t, "events.jsonl", out.Bytes(), wodletest.Durations, wodletest.Version, wodletest.Since)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

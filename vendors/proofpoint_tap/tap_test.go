@@ -32,18 +32,6 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-// lockedWriter serialises the concurrent writes of modules and logger.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
 // bench is one wodle instance with its fake, state and two clocks: the
 // wodle's and the fake's (they differ only when a test wants skew).
 type bench struct {
@@ -86,14 +74,13 @@ func (b *bench) run(extra ...string) []map[string]any {
 			env = append(env, extra[i], extra[i+1])
 		}
 	}
-	var out, errw lockedWriter
 	v := proofpointtap.New()
 	v.RetryFloor = 5 * time.Millisecond
-	code := runner.Run(v, runner.IO{Stdout: &out, Stderr: &errw, Lookup: b.env.With(env...).Lookup, Now: b.wodle.Now, Args: args})
-	if code != 0 {
-		b.t.Fatalf("exit %d: %s", code, errw.b.String())
+	res := wodletest.RunAt(b.t, v, b.env.With(env...), b.wodle.Now, args...)
+	if res.Code != 0 {
+		b.t.Fatalf("exit %d: %s", res.Code, res.Stderr)
 	}
-	b.lastLines = out.b.Bytes()
+	b.lastLines = res.Stdout
 	return wodletest.ParseLines(b.t, proofpointtap.Name, b.lastLines)
 }
 
@@ -389,10 +376,9 @@ func TestSettingsValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		b := newBench(t, fakeapi.Options{})
-		var out, errw lockedWriter
-		code := runner.Run(proofpointtap.New(), runner.IO{Stdout: &out, Stderr: &errw, Lookup: b.env.With(tc.env...).Lookup, Now: b.wodle.Now, Args: []string{}})
-		if code != runner.ExitUsage || !strings.Contains(out.b.String(), tc.want) {
-			t.Errorf("%v: exit %d, output %q; want exit 2 naming %s", tc.env, code, out.b.String(), tc.want)
+		res := wodletest.RunAt(t, proofpointtap.New(), b.env.With(tc.env...), b.wodle.Now)
+		if res.Code != runner.ExitUsage || !strings.Contains(string(res.Stdout), tc.want) {
+			t.Errorf("%v: exit %d, output %q; want exit 2 naming %s", tc.env, res.Code, res.Stdout, tc.want)
 		}
 	}
 }
