@@ -31,7 +31,10 @@ type Writer struct {
 }
 
 // NewWriter returns a sink writing to w (os.Stdout in production).
-func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+func NewWriter(w io.Writer) *Writer {
+	growPipe(w)
+	return &Writer{w: w}
+}
 
 // Write writes the lines in one call; signals never split it, because the
 // runner only reacts to them between pages.
