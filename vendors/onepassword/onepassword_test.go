@@ -289,3 +289,52 @@ func TestPrefetchStopsAtCaps(t *testing.T) {
 		}
 	}
 }
+
+// The cursor of the empty last page is saved and sent next run, and a
+// page without a cursor is a precise decode error that moves nothing.
+func TestCursorSequence(t *testing.T) {
+	rec := func(id string) string {
+		return `{"uuid":"` + id + `","timestamp":"2026-11-26T10:00:00Z","action":"fill","user":{"email":"a@example.com"}}`
+	}
+	s := wodletest.NewScript().On("POST", "/api/v2/itemusages",
+		wodletest.Response{Body: `{"cursor":"c1","has_more":true,"items":[` + rec("A") + `,` + rec("B") + `]}`},
+		wodletest.Response{Body: `{"cursor":"c2","has_more":false,"items":[]}`},
+		wodletest.Response{Body: `{"has_more":false,"items":[` + rec("C") + `]}`},
+		wodletest.Response{Body: `{"cursor":"c3","has_more":false,"items":[` + rec("C") + `]}`},
+	)
+	for range 3 { // one introspection per run
+		s.On("GET", "/api/v2/auth/introspect", wodletest.Response{Body: `{"features":["itemusages"]}`})
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	dir := t.TempDir()
+	env := wodletest.Env{"OP_BASE_URL": srv.URL, "OP_STATE_DIR": dir, "OP_LOG_FILE": filepath.Join(dir, "log"),
+		"OP_EVENTS_TOKEN": "opaque", "OP_REQUESTS_PER_MINUTE": "-1"}
+	run := func() []map[string]any {
+		res := wodletest.Run(t, onepassword.New(), env, "--source", "itemusages")
+		return wodletest.ParseLines(t, "onepassword", res.Stdout)
+	}
+	if n := len(wodletest.Records(run())); n != 2 {
+		t.Fatalf("run 1: %d records, want 2", n)
+	}
+	ev := run() // the page without a cursor
+	errs := wodletest.Errors(ev)
+	if len(errs) != 1 || errs[0]["error_kind"] != "decode" || !strings.Contains(errs[0]["error_message"].(string), "no cursor") {
+		t.Fatalf("want one decode error about the cursor, got %v", errs)
+	}
+	if n := len(wodletest.Records(run())); n != 1 {
+		t.Fatalf("run 3: want the record C once")
+	}
+	var bodies []string
+	for _, r := range s.Requests() {
+		if r.Method == "POST" {
+			bodies = append(bodies, string(r.Body))
+		}
+	}
+	want := []string{`"start_time"`, `{"cursor":"c1"}`, `{"cursor":"c2"}`, `{"cursor":"c2"}`}
+	for i, w := range want {
+		if i >= len(bodies) || !strings.Contains(bodies[i], w) {
+			t.Fatalf("request bodies %q, want %q in #%d", bodies, w, i)
+		}
+	}
+}
