@@ -3,7 +3,6 @@ package jsonrec
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -34,56 +33,6 @@ func TestSkipValue(t *testing.T) {
 	for _, tc := range tests {
 		if got := SkipValue([]byte(tc.in), tc.start); got != tc.want {
 			t.Errorf("SkipValue(%q, %d) = %d, want %d", tc.in, tc.start, got, tc.want)
-		}
-	}
-}
-
-func TestEachMember(t *testing.T) {
-	type kv struct{ K, V string }
-	tests := []struct {
-		in   string
-		stop int // stop after this many members (0: never)
-		want []kv
-	}{
-		{`{}`, 0, nil},
-		{`{"a":1}`, 0, []kv{{`"a"`, `1`}}},
-		{`{"a":"x,y","b":{"c":[1,2]},"d\"e":null,"f":true}`, 0,
-			[]kv{{`"a"`, `"x,y"`}, {`"b"`, `{"c":[1,2]}`}, {`"d\"e"`, `null`}, {`"f"`, `true`}}},
-		{`{"a":1,"b":2,"c":3}`, 2, []kv{{`"a"`, `1`}, {`"b"`, `2`}}},
-		{`[1,2]`, 0, nil},
-		{``, 0, nil},
-		{`{`, 0, nil},
-		{`{"a"`, 0, nil},
-		{`{"a":1,x:2}`, 0, []kv{{`"a"`, `1`}}},
-	}
-	for _, tc := range tests {
-		var got []kv
-		EachMember([]byte(tc.in), func(k, v []byte) bool {
-			got = append(got, kv{string(k), string(v)})
-			return tc.stop == 0 || len(got) < tc.stop
-		})
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("EachMember(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestTopLevelStrings(t *testing.T) {
-	obj := `{"nested":{"uuid":"no"},"uuid":"U-1","n":-12.5e3,"b":true,"z":null,"arr":["x"],"e\u0073c":"\ud83d\ude00","empty":""}`
-	tests := []struct {
-		names []string
-		want  []string
-	}{
-		{[]string{"uuid"}, []string{"U-1"}},
-		{[]string{"n", "b", "z", "arr", "nested"}, []string{"-12.5e3", "true", "", "", ""}},
-		{[]string{"esc", "missing", "empty"}, []string{"😀", "", ""}},
-		{[]string{"uuid", "uuid"}, []string{"U-1", "U-1"}},
-		{nil, []string{}},
-	}
-	for _, tc := range tests {
-		got := TopLevelStrings([]byte(obj), tc.names)
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("TopLevelStrings(%q) = %q, want %q", tc.names, got, tc.want)
 		}
 	}
 }

@@ -87,6 +87,18 @@ func oracle(t *testing.T, raw []byte, fields []string) (Shape, []string) {
 	return sh, vals
 }
 
+// inspect runs a record through Decode, the production path, and returns
+// its shape, captured fields and whether it had to be compacted.
+func inspect(raw []byte, fields []string, vals []string) (Shape, bool) {
+	page, err := Decode(bytes.NewReader(append(append([]byte(`{"r":[`), raw...), ']', '}')),
+		&Spec{Arrays: map[string]string{"r": ""}, Fields: fields})
+	if err != nil || len(page.Items) != 1 {
+		return Shape{}, false
+	}
+	copy(vals, page.Items[0].Fields)
+	return page.Items[0].Shape, !bytes.Equal(page.Items[0].Raw, raw)
+}
+
 func TestInspect(t *testing.T) {
 	cases := []string{
 		`{}`,

@@ -53,8 +53,9 @@ type moduleRun struct {
 }
 
 func (c *collection) runAll(ctx context.Context, modules []Module) {
-	g, gctx := errgroup.WithContext(ctx)
-	_ = gctx // a module's failure must not cancel the others
+	// A plain group, not WithContext: one module's failure is its own error
+	// event and must not cancel the others.
+	var g errgroup.Group
 	for _, m := range modules {
 		g.Go(func() error {
 			c.runModule(ctx, m)
@@ -322,10 +323,9 @@ func (c *collection) interrupted(ctx context.Context) string {
 		return "signal"
 	default:
 	}
+	// A signal also cancels ctx, but closes stop first: a cancelled ctx
+	// with stop open is the run deadline.
 	if ctx.Err() != nil {
-		if errors.Is(context.Cause(ctx), errSignal) {
-			return "signal"
-		}
 		return "deadline"
 	}
 	return ""
