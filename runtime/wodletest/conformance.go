@@ -249,7 +249,10 @@ func Conformance(t *testing.T, h Harness) {
 				t.Fatal("the fault was never served")
 			}
 			s := Summaries(ev)[h.Module]
-			if asInt(s["retries"]) < 1 {
+			// Go's transport itself resends an idempotent request whose
+			// reused connection was closed before any answer, so a reset
+			// may never reach httpx's counter; the events must arrive anyway.
+			if asInt(s["retries"]) < 1 && !tc.fault.Reset {
 				t.Errorf("retry not counted: %v", s)
 			}
 			if tc.check != nil {
