@@ -304,9 +304,15 @@ func (c *collection) moduleError(mr *moduleRun, log *slog.Logger, err error) {
 }
 
 // stopReason is checked before every page: limits stop at a boundary.
+// The caps are shared by all modules, so they apply only after a module's
+// first page: otherwise a module that starts a moment later than a busy
+// sibling would fetch nothing, run after run.
 func (c *collection) stopReason(ctx context.Context, mr *moduleRun) string {
 	if r := c.interrupted(ctx); r != "" {
 		return r
+	}
+	if mr.Pages == 0 {
+		return ""
 	}
 	if n := c.cfg.MaxEventsPerRun; n > 0 && c.events.Load() >= int64(n) {
 		return "max_events"
