@@ -5,7 +5,7 @@
 #
 #   make packages                 every vendor x {deb,rpm} x {amd64,arm64} into dist/
 #   make release VERSION=x.y.z    the same plus dist/SHA256SUMS, reproducible
-#   make test-packaging           unit tests, shellcheck, XML, lintian, rpmlint, install tests
+#   make test-packaging           unit tests, shellcheck, XML, lintian, rpmlint, install tests, arm64 under qemu
 #   make deps-packaging           apt-get install the tools the above need, when missing
 #
 # Reproducibility: SOURCE_DATE_EPOCH defaults to the commit time (stamps file
@@ -30,7 +30,7 @@ space := $(empty) $(empty)
 # Apt packages by the command that proves them present.
 PKG_DEPS := shellcheck:shellcheck lintian:lintian rpmlint:rpmlint rpm:rpm \
 	rpm2cpio:rpm2cpio xmllint:libxml2-utils unshare:util-linux setpriv:util-linux \
-	groupadd:passwd
+	groupadd:passwd cpio:cpio qemu-aarch64:qemu-user
 
 .PHONY: deps-packaging
 deps-packaging: ## apt-get install the packaging test tools that are missing
@@ -80,7 +80,7 @@ release: ## VERSION=x.y.z: packages plus dist/SHA256SUMS, byte-identical for one
 test-packaging: deps-packaging build pkgbuild-tool ## builder tests, shellcheck, XML, lintian, rpmlint, install tests per vendor and format
 	@cd tools/pkgbuild && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting" >&2; exit 1; }
 	@cd tools/pkgbuild && GOWORK=off go vet ./... && GOWORK=off go test ./...
-	@$(MAKE) --no-print-directory cross-build PKG_ARCHES=amd64
+	@$(MAKE) --no-print-directory cross-build PKG_ARCHES='amd64 arm64'
 	@SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) bash packaging/test/test-packaging.sh '$(VENDORS)'
 
 .PHONY: clean-packaging
