@@ -135,7 +135,7 @@ func TestAuditActionsTerse(t *testing.T) {
 			t.Fatalf("aux_id %d outside 32 bits", *v.AuxID)
 		}
 	}
-	for _, k := range []string{"suspend/user", "join/gm", "grant/uva", "updatfw/account", "enblmfa/mfa", "dlgmfa/mfa", "delete/user", "delete/vault", "create/vault"} {
+	for _, k := range []string{"suspend/user", "join/gm", "grant/uva", "updatfw/account", "enblmfa/user", "disblmfa/user", "delete/user", "delete/vault", "create/vault"} {
 		if !seen[k] {
 			t.Errorf("no %s audit event in 3000", k)
 		}
