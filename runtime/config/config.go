@@ -20,6 +20,7 @@ type Common struct {
 	Debug           int           `env:"DEBUG, default=0" help:"Log level: 0 warnings and errors, 1 info, 2 debug, 3 trace (HTTP attempts)."`
 	LogFile         string        `env:"LOG_FILE" help:"Log file; logs go to stderr only when unset (never to stdout)."`
 	LogMaxBytes     int64         `env:"LOG_MAX_BYTES, default=10485760" help:"Log file size at which it is rotated to .1."`
+	Sources         string        `env:"SOURCES, default=all" help:"Modules to collect: a comma list, or all (--source overrides)."`
 	LookbackHours   float64       `env:"LOOKBACK_HOURS, default=24" help:"How far back a first run (or --all) starts, in hours."`
 	MaxEventsPerRun int           `env:"MAX_EVENTS_PER_RUN, default=50000" help:"Stop at a page boundary once the run emitted this many events, all modules together (0 = no cap); the rest comes next run."`
 	MaxBytesPerRun  int64         `env:"MAX_BYTES_PER_RUN, default=50000000" help:"Stop at a page boundary once the run emitted this many bytes, all modules together (0 = no cap); Wazuh buffers at most 64 MiB of a run."`

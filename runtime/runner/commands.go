@@ -117,7 +117,8 @@ func runCheck(v Vendor, io IO, flags runFlags) int {
 		say("FAIL %s", scrubSecrets(s.secrets, oneLine(err)))
 		return ExitUsage
 	}
-	modules, err = selectModules(modules, flags.Source)
+	list, origin := s.sources(v, flags)
+	modules, err = selectModules(modules, list, origin)
 	if err != nil {
 		say("FAIL %v", err)
 		return ExitUsage

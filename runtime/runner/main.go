@@ -54,8 +54,9 @@ func Main(newVendor func() Vendor) int {
 
 // runFlags are the default command's flags.
 type runFlags struct {
-	Source   string   `help:"Modules to collect: a comma list, or all." default:"all" placeholder:"LIST"`
+	Source   *string  `help:"Modules to collect: a comma list, or all (overrides SOURCES)." placeholder:"LIST"`
 	All      bool     `short:"a" help:"Backfill/test mode: ignore saved cursors and do not update them."`
+	DryRun   bool     `help:"Collect from the saved cursors and print the events, but save nothing: the next run brings the same events again."`
 	Lookback *float64 `short:"l" help:"Hours to look back on a first run or with --all (overrides LOOKBACK_HOURS)." placeholder:"HOURS"`
 	Debug    *int     `short:"d" help:"Log level 0-3 (overrides DEBUG)." placeholder:"N"`
 }
@@ -296,8 +297,17 @@ func (s *setup) buildEnv(v Vendor, io IO) (*Env, []Module, error) {
 	return env, modules, nil
 }
 
-// selectModules applies --source.
-func selectModules(all []Module, source string) ([]Module, error) {
+// sources is the module list a run asked for, and where it came from, for
+// the error message: --source wins over the SOURCES setting.
+func (s *setup) sources(v Vendor, flags runFlags) (list, origin string) {
+	if flags.Source != nil {
+		return *flags.Source, "--source"
+	}
+	return s.cfg.Sources, v.EnvPrefix + "SOURCES"
+}
+
+// selectModules keeps the modules named in source (a comma list, or all).
+func selectModules(all []Module, source, origin string) ([]Module, error) {
 	source = strings.TrimSpace(source)
 	if source == "" || source == "all" {
 		return all, nil
@@ -314,7 +324,7 @@ func selectModules(all []Module, source string) ([]Module, error) {
 		n = strings.TrimSpace(n)
 		m, ok := byName[n]
 		if !ok {
-			return nil, fmt.Errorf("--source: unknown module %q (modules: %s, or all)", n, strings.Join(names, ", "))
+			return nil, fmt.Errorf("%s: unknown module %q (modules: %s, or all)", origin, n, strings.Join(names, ", "))
 		}
 		if !seen[n] {
 			out = append(out, m)
@@ -344,7 +354,8 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 		fatal(v, io, s, kindConfig, scrubSecrets(s.secrets, oneLine(err)))
 		return ExitUsage
 	}
-	modules, err = selectModules(modules, flags.Source)
+	list, origin := s.sources(v, flags)
+	modules, err = selectModules(modules, list, origin)
 	if err != nil {
 		fatal(v, io, s, kindConfig, err.Error())
 		return ExitUsage
@@ -398,7 +409,7 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 
 	c := &collection{
 		vendor: v, cfg: s.cfg, env: env, sink: sink, store: store, log: s.log,
-		all: flags.All, since: started.Add(-s.cfg.Lookback()), started: started, stop: stop,
+		all: flags.All, dryRun: flags.DryRun, since: started.Add(-s.cfg.Lookback()), started: started, stop: stop,
 		enc: emit.NewEncoder(emit.Options{Integration: v.Name, MaxLineBytes: s.cfg.MaxLineBytes, MaxFields: s.cfg.MaxFields}),
 	}
 	for _, n := range notices {

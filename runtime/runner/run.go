@@ -25,16 +25,18 @@ import (
 
 // collection is one run of the default command.
 type collection struct {
-	vendor  Vendor
-	cfg     *config.Common
-	env     *Env
-	enc     *emit.Encoder
-	sink    emit.Sink
-	store   *state.Store
-	log     *slog.Logger
-	all     bool
-	since   time.Time
-	started time.Time
+	vendor Vendor
+	cfg    *config.Common
+	env    *Env
+	enc    *emit.Encoder
+	sink   emit.Sink
+	store  *state.Store
+	log    *slog.Logger
+	// all starts every module from the lookback; all and dryRun save
+	// nothing (see saves).
+	all, dryRun bool
+	since       time.Time
+	started     time.Time
 	// stop is closed by SIGTERM/SIGINT: modules finish the page in hand,
 	// save and stop.
 	stop <-chan struct{}
@@ -67,8 +69,11 @@ func (c *collection) runAll(ctx context.Context, modules []Module) {
 
 func (c *collection) newSummary(name string) *moduleRun {
 	mode := "incremental"
-	if c.all {
+	switch {
+	case c.all:
 		mode = "all"
+	case c.dryRun:
+		mode = "dry_run"
 	}
 	return &moduleRun{summaryEvent: summaryEvent{
 		EventType: "run_summary", Module: name, Status: "ok", Mode: mode,
@@ -115,10 +120,10 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		mr.Since = c.since.UTC().Format(time.RFC3339)
 		log.Info("no saved cursor: starting from the lookback", "since", mr.Since, "all", c.all)
 	}
-	// In --all mode nothing is saved, so duplicates are tracked for the
-	// run only; otherwise the state's recent-ID set does it.
+	// When nothing is saved, duplicates are also tracked for the run
+	// itself; otherwise the state's recent-ID set does it.
 	var runSeen map[string]struct{}
-	if c.all {
+	if !c.saves() {
 		runSeen = map[string]struct{}{}
 	}
 	var lines []byte
@@ -231,7 +236,7 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		mr.Pages++
 		c.events.Add(int64(pageEvents))
 		c.bytes.Add(int64(len(lines)))
-		if c.all {
+		if !c.saves() {
 			cursor = pg.Next
 		} else {
 			inflight = make(chan error, 1)
@@ -256,6 +261,10 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		}
 	}
 }
+
+// saves tells whether cursors are written: not in --all (a backfill from
+// the lookback) nor in --dry-run (a look at what the next run would bring).
+func (c *collection) saves() bool { return !c.all && !c.dryRun }
 
 // fetched is the outcome of a prefetched page.
 type fetched struct {

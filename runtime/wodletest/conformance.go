@@ -3,12 +3,14 @@ package wodletest
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -159,6 +161,28 @@ func (in *instance) exactlyOnce(ids []string, want int) {
 // section 5) against the vendor's fake API.
 func Conformance(t *testing.T, h Harness) {
 	const perModule = 25
+
+	t.Run("README documents every setting and secret", func(t *testing.T) {
+		res := Run(t, h.Vendor(), Env{}, "metadata")
+		var meta struct {
+			Settings []struct{ Env string } `json:"settings"`
+			Secrets  []struct{ Key string } `json:"secrets"`
+		}
+		if err := json.Unmarshal(res.Stdout, &meta); err != nil || len(meta.Settings) == 0 {
+			t.Fatalf("metadata: %v (exit %d): %s", err, res.Code, res.Stdout)
+		}
+		readme := string(readFile(t, "README.md"))
+		for _, s := range meta.Settings {
+			if !strings.Contains(readme, "`"+s.Env+"`") {
+				t.Errorf("README.md does not document the setting `%s`", s.Env)
+			}
+		}
+		for _, s := range meta.Secrets {
+			if !strings.Contains(readme, "`"+s.Key+"`") {
+				t.Errorf("README.md does not document the secret `%s`", s.Key)
+			}
+		}
+	})
 
 	t.Run("backlog once then nothing new then only new", func(t *testing.T) {
 		in := h.start(t, perModule)
@@ -382,6 +406,37 @@ func Conformance(t *testing.T, h Harness) {
 		}
 		ev2, _ := in.run()
 		in.exactlyOnce(append(in.ids(ev1), in.ids(ev2)...), perModule*len(Summaries(ev2)))
+	})
+
+	t.Run("dry run resumes from the saved cursors and saves nothing", func(t *testing.T) {
+		in := h.start(t, perModule)
+		ev1, _ := in.run(in.v.EnvPrefix+"MAX_EVENTS_PER_RUN", fmt.Sprint(h.PageSize))
+		before := readFile(t, in.stateFile())
+		res := Run(t, in.v, in.env, "--dry-run")
+		dry := ParseLines(t, in.v.Name, res.Stdout)
+		if res.Code != 0 {
+			t.Fatalf("dry run: exit %d: %s", res.Code, res.Stderr)
+		}
+		if after := readFile(t, in.stateFile()); !bytes.Equal(before, after) {
+			t.Fatalf("the dry run changed the state file:\nbefore %s\nafter  %s", before, after)
+		}
+		for _, s := range Summaries(dry) {
+			if s["mode"] != "dry_run" || s["cursor_saved"] != false {
+				t.Errorf("dry-run summary of %s: %v", s["module"], s)
+			}
+		}
+		// It resumed where run 1 stopped: nothing of run 1 again, and the
+		// whole backlog between them.
+		total := perModule * len(Summaries(dry))
+		in.exactlyOnce(append(in.ids(ev1), in.ids(dry)...), total)
+		// The real run that follows brings the same events again.
+		ev3, _ := in.run()
+		got, want := in.ids(ev3), in.ids(dry)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("the run after the dry run delivered %d records, the dry run %d; want the same", len(got), len(want))
+		}
 	})
 
 	t.Run("corrupt state is kept aside and reported", func(t *testing.T) {

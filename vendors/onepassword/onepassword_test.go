@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -336,5 +337,54 @@ func TestCursorSequence(t *testing.T) {
 		if i >= len(bodies) || !strings.Contains(bodies[i], w) {
 			t.Fatalf("request bodies %q, want %q in #%d", bodies, w, i)
 		}
+	}
+}
+
+// The modules of a run come from OP_SOURCES (the settings file), and
+// --source (the ossec.conf command line) overrides it; an unknown name is
+// a configuration error that names where it came from, for run and check.
+func TestSourcesSetting(t *testing.T) {
+	cases := []struct {
+		name    string
+		sources string // OP_SOURCES; "" leaves it unset
+		args    []string
+		want    []string // modules summarised; nil for a config error
+		errHas  string
+	}{
+		{name: "default is every module", want: []string{"auditevents", "itemusages", "signinattempts"}},
+		{name: "setting picks modules", sources: "itemusages, signinattempts", want: []string{"itemusages", "signinattempts"}},
+		{name: "flag overrides setting", sources: "itemusages", args: []string{"--source", "auditevents"}, want: []string{"auditevents"}},
+		{name: "flag all overrides setting", sources: "itemusages", args: []string{"--source", "all"}, want: []string{"auditevents", "itemusages", "signinattempts"}},
+		{name: "unknown in setting", sources: "itemusages,auditlog", errHas: `OP_SOURCES: unknown module "auditlog"`},
+		{name: "unknown in flag", args: []string{"--source", "signins"}, errHas: `--source: unknown module "signins"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, testToken, fakeapi.Features(), 3)
+			env := r.env
+			if tc.sources != "" {
+				env = env.With("OP_SOURCES", tc.sources)
+			}
+			ev, res := r.run(t, env, tc.args...)
+			if tc.want == nil {
+				errs := wodletest.Errors(ev)
+				if res.Code != runner.ExitUsage || len(errs) != 1 || !strings.Contains(errs[0]["error_message"].(string), tc.errHas) {
+					t.Fatalf("exit %d, errors %v: want exit %d and one error with %q", res.Code, errs, runner.ExitUsage, tc.errHas)
+				}
+				chk := wodletest.Run(t, onepassword.New(), env, append([]string{"check"}, tc.args...)...)
+				if chk.Code != runner.ExitUsage || !strings.Contains(string(chk.Stdout), tc.errHas) {
+					t.Fatalf("check: exit %d, output %s: want exit %d naming %q", chk.Code, chk.Stdout, runner.ExitUsage, tc.errHas)
+				}
+				return
+			}
+			var got []string
+			for m := range wodletest.Summaries(ev) {
+				got = append(got, m)
+			}
+			slices.Sort(got)
+			if res.Code != 0 || !slices.Equal(got, tc.want) {
+				t.Fatalf("exit %d, modules %v, want %v", res.Code, got, tc.want)
+			}
+		})
 	}
 }
