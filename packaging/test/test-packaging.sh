@@ -68,6 +68,26 @@ chmod -R a+rX "$lintdir"
 chmod 755 "$lintdir/bin/cpio"
 chown nobody "$lintdir/home"
 
+# lint PACKAGE: lintian for a .deb, rpmlint for an .rpm, as nobody.
+lint() {
+	local f=$1 base
+	base=$(basename "$f")
+	cp "$f" "$lintdir/rpms/" && chmod a+r "$lintdir/rpms/$base"
+	case $base in
+	*.deb)
+		check "lintian --fail-on error,warning (as nobody) $base" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			env HOME="$lintdir/home" lintian --fail-on error,warning "$lintdir/rpms/$base"
+		;;
+	*.rpm)
+		# rpmlint exits 0 on warnings: require "0 errors, 0 warnings" as well.
+		check "rpmlint (as nobody) $base: 0 errors, 0 warnings" bash -c 'out=$("$@" 2>&1); rc=$?; echo "$out";
+			[ "$rc" = 0 ] && grep -q " 0 errors, 0 warnings" <<<"$out"' _ \
+			setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$lintdir/home" PATH="$lintdir/bin:/usr/bin:/bin" \
+			rpmlint -c "$lintdir/rpmlint.toml" "$lintdir/rpms/$base"
+		;;
+	esac
+}
+
 for t in "${targets[@]}"; do
 	IFS='|' read -r v vrepo hostbin archbin fake <<<"$t"
 	pkg=wazuh-wodle-${v//_/-}
@@ -102,7 +122,7 @@ for t in "${targets[@]}"; do
 	check "rebuild is byte-identical" bash -c '(umask 077; TMPDIR=$(mktemp -d) "$@" >/dev/null) &&
 		for f in "$0"/v1/*; do cmp "$f" "$0/again/$(basename "$f")" || exit 1; done' \
 		"$work/pkgs/$v" "$pkgbuild" packages "${common[@]}" -vendors "$v" -bin "$archbin" -arches amd64 -version 1.0.0 -out "$work/pkgs/$v/again"
-	# arm64 cannot be installed here; its packaged binary runs under qemu-aarch64.
+	# arm64 cannot be installed here: its packages are linted, and their binary runs under qemu-aarch64.
 	if check "build $pkg 1.0.0 (deb, rpm; arm64)" "$pkgbuild" packages "${common[@]}" -vendors "$v" -bin "$archbin" \
 		-arches arm64 -version 1.0.0 -out "$work/pkgs/$v/arm64"; then
 		# The acme stand-in answers check but collects nothing.
@@ -114,17 +134,14 @@ for t in "${targets[@]}"; do
 			bad "arm64 binary test $v"
 		fi
 	fi
+	for arm in "$work/pkgs/$v/arm64/"*.deb "$work/pkgs/$v/arm64/"*.rpm; do
+		if [ -e "$arm" ]; then lint "$arm"; fi
+	done
 	deb=$(find "$work/pkgs/$v/v1" -name '*.deb' | head -n 1)
 	rpm=$(find "$work/pkgs/$v/v1" -name '*.rpm' | head -n 1)
 	if [ -n "$deb" ] && [ -n "$rpm" ]; then
-		cp "$deb" "$rpm" "$lintdir/rpms/" && chmod a+r "$lintdir/rpms/"*
-		check "lintian --fail-on error,warning (as nobody) $(basename "$deb")" setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			env HOME="$lintdir/home" lintian --fail-on error,warning "$lintdir/rpms/$(basename "$deb")"
-		# rpmlint exits 0 on warnings: require "0 errors, 0 warnings" as well.
-		check "rpmlint (as nobody) $(basename "$rpm"): 0 errors, 0 warnings" bash -c 'out=$("$@" 2>&1); rc=$?; echo "$out";
-			[ "$rc" = 0 ] && grep -q " 0 errors, 0 warnings" <<<"$out"' _ \
-			setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$lintdir/home" PATH="$lintdir/bin:/usr/bin:/bin" \
-			rpmlint -c "$lintdir/rpmlint.toml" "$lintdir/rpms/$(basename "$rpm")"
+		lint "$deb"
+		lint "$rpm"
 		mkdir -p "$work/install/$v"
 		for f in deb rpm; do
 			d=$work/install/$v/$f
