@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -18,16 +17,7 @@ import (
 // get sends one signed GET to a log endpoint (its own pacing bucket) and
 // decodes Duo's {"stat":"OK","response":...} envelope as a stream.
 func get(ctx context.Context, env *runner.Env, path string, q url.Values, spec *jsonrec.Spec) (*jsonrec.Page, error) {
-	var page *jsonrec.Page
-	err := env.HTTP.Do(ctx, httpx.Request{Method: http.MethodGet, URL: path + "?" + q.Encode(), Endpoint: path},
-		func(_ *http.Response, r io.Reader) error {
-			p, err := jsonrec.Decode(r, spec)
-			if err != nil {
-				return runner.DecodeError(err)
-			}
-			page = p
-			return nil
-		})
+	page, err := runner.FetchPage(ctx, env.HTTP, httpx.Request{Method: http.MethodGet, URL: path + "?" + q.Encode(), Endpoint: path}, spec)
 	if err != nil {
 		return nil, err
 	}

@@ -126,17 +126,7 @@ var pageSpec = jsonrec.Spec{Arrays: map[string]string{"items": ""}, Fields: []st
 
 // post sends one Events API request and decodes the page.
 func (c *client) post(ctx context.Context, feature string, body []byte) (*jsonrec.Page, error) {
-	var page *jsonrec.Page
-	err := c.env.HTTP.Do(ctx, httpx.Request{Method: http.MethodPost, URL: "/api/v2/" + feature, Body: body, Endpoint: feature},
-		func(_ *http.Response, r io.Reader) error {
-			p, err := jsonrec.Decode(r, &pageSpec)
-			if err != nil {
-				return runner.DecodeError(err)
-			}
-			page = p
-			return nil
-		})
-	return page, err
+	return runner.FetchPage(ctx, c.env.HTTP, httpx.Request{Method: http.MethodPost, URL: "/api/v2/" + feature, Body: body, Endpoint: feature}, &pageSpec)
 }
 
 func hasFeature(features []string, f string) bool { return slices.Contains(features, f) }

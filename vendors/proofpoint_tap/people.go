@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -136,16 +134,7 @@ func (m *people) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Pag
 
 func (m *people) fetch(ctx context.Context, window, size, page int) (*jsonrec.Page, error) {
 	q := url.Values{"window": {strconv.Itoa(window)}, "size": {strconv.Itoa(size)}, "page": {strconv.Itoa(page)}}
-	var rep *jsonrec.Page
-	err := m.http.Do(ctx, httpx.Request{URL: "/v2/people/vap?" + q.Encode(), Endpoint: "people"},
-		func(_ *http.Response, body io.Reader) error {
-			p, err := jsonrec.Decode(body, &peopleSpec)
-			if err != nil {
-				return runner.DecodeError(err)
-			}
-			rep = p
-			return nil
-		})
+	rep, err := runner.FetchPage(ctx, m.http, httpx.Request{URL: "/v2/people/vap?" + q.Encode(), Endpoint: "people"}, &peopleSpec)
 	if err != nil {
 		return nil, fmt.Errorf("people VAP report page %d: %w", page, err)
 	}

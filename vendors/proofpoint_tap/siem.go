@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -226,21 +224,13 @@ func formatInterval(start, end time.Time) string {
 func (m *siem) slice(ctx context.Context, start, end time.Time) ([]runner.Record, error) {
 	iv := formatInterval(start, end)
 	q := url.Values{"format": {"json"}, "interval": {iv}}
-	var recs []runner.Record
-	err := m.http.Do(ctx, httpx.Request{URL: "/v2/siem/all?" + q.Encode(), Endpoint: "siem"},
-		func(_ *http.Response, body io.Reader) error {
-			p, err := jsonrec.Decode(body, &siemSpec)
-			if err != nil {
-				return runner.DecodeError(err)
-			}
-			recs = make([]runner.Record, 0, len(p.Items))
-			for _, it := range p.Items {
-				recs = append(recs, siemRecord(it))
-			}
-			return nil
-		})
+	p, err := runner.FetchPage(ctx, m.http, httpx.Request{URL: "/v2/siem/all?" + q.Encode(), Endpoint: "siem"}, &siemSpec)
 	if err != nil {
 		return nil, fmt.Errorf("siem interval %s: %w", iv, err)
+	}
+	recs := make([]runner.Record, 0, len(p.Items))
+	for _, it := range p.Items {
+		recs = append(recs, siemRecord(it))
 	}
 	m.env.Log.Debug("siem slice", "interval", iv, "records", len(recs))
 	return recs, nil
