@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -47,9 +48,37 @@ type IO struct {
 // Main runs a vendor binary and returns its exit status:
 // `os.Exit(runner.Main(onepassword.New))`.
 func Main(newVendor func() Vendor) int {
+	if path := os.Getenv(CPUProfileEnv); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", CPUProfileEnv, err)
+			return ExitUsage
+		}
+		defer stop()
+	}
 	return Run(newVendor(), IO{
 		Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Lookup: os.LookupEnv,
 	})
+}
+
+// CPUProfileEnv names a file to write a CPU profile of the whole process
+// to (`go tool pprof`), for make bench. It is read from the environment the
+// administrator or the benchmark controls, never from a settings file.
+const CPUProfileEnv = "WODLEKIT_CPU_PROFILE"
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("start CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }
 
 // runFlags are the default command's flags.

@@ -1,62 +1,160 @@
-// Command benchrun measures a vendor binary end to end: the 1Password fake
-// API in this process on loopback, the wodle as a child process limited to
-// one core (GOMAXPROCS=1, pinned with taskset when available), its stdout
-// read and counted here. It prints one line per backlog size: events,
-// wall seconds, events per wall second, the wodle's CPU seconds (user +
-// system) and events per CPU second, its peak RSS and output rate. On a
-// 2-core machine the fake API and this reader share the other core, so
-// events per CPU second is the wodle's own cost; events per wall second
-// is bounded by the slower of the two processes.
+// Command benchrun measures a vendor binary end to end, with the settings a
+// new user gets: the 1Password fake API in this process on loopback, the
+// wodle as a child process with its default pacing, prefetch and
+// modules, its stdout read and counted here.
 //
-//	benchrun -bin bin/onepassword-wodle -sizes 10000,100000,1000000
+// The backlog is the mix of issue 12: three streams of n/3 events each in
+// 1,000-record pages, every audit event carrying a 64-bit aux_id, plus one
+// 100 KB and one 400-field audit event. The per-run caps are off so that
+// each size is one run (the 50,000-event default would split the larger
+// ones); everything else is the vendor's default.
+//
+// It prints one table row per run: wall seconds, events per wall second,
+// the wodle's CPU seconds (user + system) and events per CPU second, its
+// peak RSS, the time from starting the process to the fake's first
+// request, and the requests the fake saw. With -profile-dir each run
+// writes a CPU profile (`go tool pprof <binary> <file>`).
+//
+//	benchrun -bin bin/onepassword-wodle -sizes 10000,60000,1000000 -runs 3
 package main
 
 import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"github.com/wodlekit/wodlekit/vendors/onepassword/fakeapi"
 )
 
+// config is one measured run's settings.
+type config struct {
+	bin        string
+	events     int
+	pacingOff  bool
+	profileDir string
+	run        int
+}
+
 func main() {
 	bin := flag.String("bin", "bin/onepassword-wodle", "wodle binary to measure")
-	sizes := flag.String("sizes", "10000,100000,1000000", "backlog sizes (events in one stream)")
+	sizes := flag.String("sizes", "10000,60000,100000,1000000", "backlog sizes (events over the three streams)")
+	runs := flag.Int("runs", 1, "runs of each size")
+	compare := flag.String("compare", "60000", "sizes also measured with pacing off (OP_REQUESTS_PER_MINUTE=-1), comma list; empty for none")
+	profileDir := flag.String("profile-dir", "", "directory for one CPU profile per run (cpu-<mode>-<events>-<run>.pprof)")
 	flag.Parse()
 	// This process holds the whole backlog (a million events is about a
 	// gigabyte of small objects): fewer collections of it keep the fake
 	// API from setting the pace of what is measured, the wodle.
 	debug.SetGCPercent(800)
-	fmt.Printf("%10s %9s %12s %9s %14s %12s %10s %12s\n", "events", "seconds", "events/s", "cpu_s", "events/cpu_s", "peak_rss_MiB", "MiB/s", "fake_cpu_s")
-	for _, s := range strings.Split(*sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			fmt.Fprintf(os.Stderr, "benchrun: bad size %q\n", s)
-			os.Exit(2)
+	if *profileDir != "" {
+		if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+			fail(err)
 		}
-		if err := measure(*bin, n); err != nil {
-			fmt.Fprintln(os.Stderr, "benchrun:", err)
-			os.Exit(1)
+	}
+	fmt.Printf("| %-10s | %9s | %8s | %10s | %7s | %12s | %8s | %12s | %8s |\n",
+		"settings", "events", "wall_s", "events/s", "cpu_s", "events/cpu_s", "rss_MiB", "first_req_ms", "requests")
+	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", dashes(12), dashes(11), dashes(10), dashes(12), dashes(9), dashes(14), dashes(10), dashes(14), dashes(10))
+	var jobs []config
+	for _, n := range parseSizes(*sizes) {
+		for r := 1; r <= *runs; r++ {
+			jobs = append(jobs, config{bin: *bin, events: n, profileDir: *profileDir, run: r})
+		}
+	}
+	if *compare != "" {
+		for _, n := range parseSizes(*compare) {
+			for r := 1; r <= *runs; r++ {
+				jobs = append(jobs, config{bin: *bin, events: n, pacingOff: true, profileDir: *profileDir, run: r})
+			}
+		}
+	}
+	for _, j := range jobs {
+		if err := measure(j); err != nil {
+			fail(err)
 		}
 	}
 }
 
-func measure(bin string, n int) error {
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "benchrun:", err)
+	os.Exit(1)
+}
+
+func dashes(n int) string { return strings.Repeat("-", n) }
+
+func parseSizes(list string) []int {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 3 {
+			fail(fmt.Errorf("bad size %q: want an integer of at least 3", s))
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+var auxIDRE = regexp.MustCompile(`"aux_id":-?[0-9]+`)
+
+// backlog builds the fake with the mix and returns it with the number of
+// events the wodle must emit.
+func backlog(n int) (*fakeapi.API, int) {
 	const token = "bench-token"
+	per := n / 3
+	start := time.Now().Add(-100 * time.Hour)
 	api := fakeapi.New(fakeapi.Options{
-		Token: token, Features: fakeapi.Features(), Events: map[string]int{"auditevents": n},
-		Seed: 42, Start: time.Now().Add(-100 * time.Hour), Span: 99 * time.Hour,
+		Token: token, Features: fakeapi.Features(),
+		Events: map[string]int{fakeapi.FeatureSignInAttempts: per, fakeapi.FeatureItemUsages: per},
+		Seed:   42, Start: start, Span: 99 * time.Hour,
 	})
+	rng := rand.New(rand.NewPCG(42, 3))
+	audit := n - 2*per
+	step := 99 * time.Hour / time.Duration(audit)
+	for i := range audit {
+		ev := fakeapi.GenerateEvent(fakeapi.FeatureAuditEvents, i, rng, start.Add(time.Duration(i)*step))
+		// Beyond 2^53: the value Wazuh's decoder would round, which the
+		// collector must rewrite as a string.
+		big := `"aux_id":` + strconv.FormatUint(1<<62+rng.Uint64N(1<<62), 10)
+		if auxIDRE.Match(ev) {
+			ev = auxIDRE.ReplaceAllLiteral(ev, []byte(big))
+		} else {
+			ev = append([]byte("{"+big+","), ev[1:]...)
+		}
+		api.AppendRaw(fakeapi.FeatureAuditEvents, ev)
+	}
+	api.AppendRaw(fakeapi.FeatureAuditEvents, fakeapi.BigEvent(100_000))
+	api.AppendRaw(fakeapi.FeatureAuditEvents, fakeapi.WideEvent(400))
+	return api, 2*per + audit + 2
+}
+
+// firstRequest records when the fake saw its first request.
+type firstRequest struct {
+	h     http.Handler
+	at    atomic.Int64
+	count atomic.Int64
+}
+
+func (f *firstRequest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.count.Add(1) == 1 {
+		f.at.Store(time.Now().UnixNano())
+	}
+	f.h.ServeHTTP(w, r)
+}
+
+func measure(c config) error {
+	api, want := backlog(c.events)
 	// Generating the backlog leaves garbage and a large live heap: collect
 	// it now, or the collector's work would land inside the measured run.
 	runtime.GC()
@@ -64,7 +162,8 @@ func measure(bin string, n int) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	fr := &firstRequest{h: api}
+	srv := &http.Server{Handler: fr, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	dir, err := os.MkdirTemp("", "benchrun-")
@@ -73,26 +172,29 @@ func measure(bin string, n int) error {
 	}
 	defer os.RemoveAll(dir)
 
-	args := []string{bin, "--source", "auditevents"}
-	if path, err := exec.LookPath("taskset"); err == nil {
-		args = append([]string{path, "-c", "0"}, args...)
+	mode := "default"
+	if c.pacingOff {
+		mode = "pacing-off"
 	}
-	cmd := exec.Command(args[0], args[1:]...)
+	cmd := exec.Command(c.bin)
 	cmd.Env = []string{
-		"GOMAXPROCS=1",
-		"OP_EVENTS_TOKEN=" + token,
+		"OP_EVENTS_TOKEN=bench-token",
 		"OP_BASE_URL=http://" + ln.Addr().String(),
 		"OP_STATE_DIR=" + dir,
 		"OP_LOG_FILE=" + dir + "/wodle.log",
 		"OP_LOOKBACK_HOURS=120",
-		"OP_PAGE_SIZE=1000",
 		"OP_MAX_EVENTS_PER_RUN=0",
 		"OP_MAX_BYTES_PER_RUN=0",
 		"OP_MAX_RUNTIME=30m",
-		"OP_REQUESTS_PER_MINUTE=-1",
+	}
+	if c.pacingOff {
+		cmd.Env = append(cmd.Env, "OP_REQUESTS_PER_MINUTE=-1")
+	}
+	if c.profileDir != "" {
+		cmd.Env = append(cmd.Env, "WODLEKIT_CPU_PROFILE="+filepath.Join(c.profileDir, fmt.Sprintf("cpu-%s-%d-%d.pprof", mode, c.events, c.run)))
 	}
 	// Go runtime knobs pass through, for experiments (GOGC=200 make bench).
-	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG"} {
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"} {
 		if v, ok := os.LookupEnv(k); ok {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
@@ -101,7 +203,6 @@ func measure(bin string, n int) error {
 	if err != nil {
 		return err
 	}
-	selfBefore := selfCPU()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return err
@@ -126,28 +227,10 @@ func measure(bin string, n int) error {
 			}
 		}
 	}()
-	// Lines are counted in large reads: the reader must stay far faster
-	// than the collector it measures. Summary lines are subtracted; the
-	// marker is searched across read boundaries through a small carry.
-	const marker = `"event_type":"run_summary"`
-	lines, summaries, total := 0, 0, 0
-	buf := make([]byte, 1<<20)
-	carry := make([]byte, 0, 2*len(marker))
-	for {
-		n, err := out.Read(buf)
-		chunk := buf[:n]
-		total += n
-		lines += bytes.Count(chunk, []byte{'\n'})
-		joined := append(carry, chunk[:min(len(chunk), len(marker)-1)]...)
-		summaries += bytes.Count(joined, []byte(marker)) + bytes.Count(chunk, []byte(marker))
-		carry = append(carry[:0], chunk[max(0, len(chunk)-len(marker)+1):]...)
-		if err != nil {
-			break
-		}
+	lines, summaries, err := countLines(out)
+	if err != nil {
+		return err
 	}
-	events := lines - summaries
-	// The last samples are taken while the process lingers as a zombie-free
-	// reader of nothing; close stop only after Wait.
 	waitErr := cmd.Wait()
 	close(stop)
 	hwmKB := <-peak
@@ -155,14 +238,35 @@ func measure(bin string, n int) error {
 		return fmt.Errorf("wodle: %w", waitErr)
 	}
 	secs := time.Since(start).Seconds()
-	driver := selfCPU() - selfBefore
-	if events != n {
-		return fmt.Errorf("wodle emitted %d events, want %d", events, n)
+	if events := lines - summaries; events != want {
+		return fmt.Errorf("wodle emitted %d events, want %d", events, want)
 	}
+	firstMS := float64(fr.at.Load()-start.UnixNano()) / 1e6
 	rss := float64(hwmKB) / 1024
 	cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
-	fmt.Printf("%10d %9.3f %12.0f %9.3f %14.0f %12.1f %10.1f %12.3f\n", n, secs, float64(n)/secs, cpu, float64(n)/cpu, rss, float64(total)/secs/(1<<20), driver)
+	fmt.Printf("| %-10s | %9d | %8.3f | %10.0f | %7.3f | %12.0f | %8.1f | %12.1f | %8d |\n",
+		mode, want, secs, float64(want)/secs, cpu, float64(want)/cpu, rss, firstMS, fr.count.Load())
 	return nil
+}
+
+// countLines counts the lines of r and the run_summary lines among them,
+// in large reads: the reader must stay far faster than the collector it
+// measures. The marker is searched across read boundaries through a carry.
+func countLines(r interface{ Read([]byte) (int, error) }) (lines, summaries int, err error) {
+	const marker = `"event_type":"run_summary"`
+	buf := make([]byte, 1<<20)
+	carry := make([]byte, 0, 2*len(marker))
+	for {
+		n, rerr := r.Read(buf)
+		chunk := buf[:n]
+		lines += bytes.Count(chunk, []byte{'\n'})
+		joined := append(carry, chunk[:min(len(chunk), len(marker)-1)]...)
+		summaries += bytes.Count(joined, []byte(marker)) + bytes.Count(chunk, []byte(marker))
+		carry = append(carry[:0], chunk[max(0, len(chunk)-len(marker)+1):]...)
+		if rerr != nil {
+			return lines, summaries, nil
+		}
+	}
 }
 
 // vmHWM reads the peak resident set size of pid in KiB (0 once it exited).
@@ -180,12 +284,3 @@ func vmHWM(pid int) int64 {
 	return 0
 }
 
-// selfCPU is this process's CPU time (the fake API and the reader), in
-// seconds: when it nears the wall time, the fake, not the wodle, sets the pace.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
