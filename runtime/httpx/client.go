@@ -12,10 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Defaults applied by New to zero Options fields; exported so that
@@ -101,13 +98,6 @@ type Client struct {
 	auth   Authenticator
 	pacers *pacers
 	stats  *Stats
-}
-
-// pacers is shared by all copies of a Client so that WithAuth does not
-// double a vendor's budget.
-type pacers struct {
-	mu sync.Mutex
-	m  map[string]*rate.Limiter
 }
 
 // New validates o and builds the client, its transport and TLS roots.
@@ -208,7 +198,7 @@ func New(o Options) (*Client, error) {
 		base:   base,
 		o:      o,
 		log:    logger,
-		pacers: &pacers{m: map[string]*rate.Limiter{}},
+		pacers: &pacers{m: map[string]*window{}},
 		stats:  &Stats{},
 	}
 	c.hc = &http.Client{Transport: tr, CheckRedirect: checkRedirect}
@@ -287,28 +277,6 @@ func (c *Client) WithAuth(a Authenticator) *Client {
 	cp := *c
 	cp.auth = a
 	return &cp
-}
-
-// Pace limits requests of one endpoint to one per every, with bursts of
-// burst; "" sets the default bucket, which also paces endpoints that have
-// no bucket of their own. every <= 0 removes the bucket.
-func (c *Client) Pace(endpoint string, every time.Duration, burst int) {
-	c.pacers.mu.Lock()
-	defer c.pacers.mu.Unlock()
-	if every <= 0 {
-		delete(c.pacers.m, endpoint)
-		return
-	}
-	c.pacers.m[endpoint] = rate.NewLimiter(rate.Every(every), max(burst, 1))
-}
-
-func (c *Client) pacer(endpoint string) *rate.Limiter {
-	c.pacers.mu.Lock()
-	defer c.pacers.mu.Unlock()
-	if l, ok := c.pacers.m[endpoint]; ok {
-		return l
-	}
-	return c.pacers.m[""]
 }
 
 // Stats returns the client-wide counters, shared by every WithAuth copy.

@@ -27,6 +27,8 @@ type retryPlan struct {
 	asked time.Duration
 	// why names the wait in logs and ErrDeadline messages.
 	why string
+	// sent is set once the request went out: it counts in the budget.
+	sent bool
 }
 
 // Do sends req until it succeeds, fails for good, runs out of attempts,
@@ -52,10 +54,12 @@ func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 		if attempt > 1 {
 			st.retry()
 		}
-		if err := c.pace(ctx, req.Endpoint, method, path, st); err != nil {
+		paced, err := c.pace(ctx, req.Endpoint, method, path, st)
+		if err != nil {
 			return err
 		}
 		p := c.attempt(ctx, attempt, method, u, path, req, h, st)
+		paced(p.sent)
 		if p.err == nil {
 			return nil
 		}
@@ -101,39 +105,8 @@ func (c *Client) wait(ctx context.Context, method, path string, attempt int, p r
 	return nil
 }
 
-// pace waits for the endpoint's token bucket, on the client's clock so
-// that tests can drive it.
-func (c *Client) pace(ctx context.Context, endpoint, method, path string, st statsSet) error {
-	l := c.pacer(endpoint)
-	if l == nil {
-		return nil
-	}
-	now := c.o.Now()
-	r := l.ReserveN(now, 1)
-	if !r.OK() {
-		return fmt.Errorf("%s %s: pacing bucket %q cannot grant a request", method, path, endpoint)
-	}
-	d := r.DelayFrom(now)
-	if d <= 0 {
-		return nil
-	}
-	what := fmt.Sprintf("client-side pacing (bucket %q)", endpoint)
-	if dl, ok := ctx.Deadline(); ok {
-		if remaining := time.Until(dl); d >= remaining {
-			r.CancelAt(now)
-			return fmtDeadline(method, path, what, 0, d, remaining, nil)
-		}
-	}
-	if err := c.o.Sleep(ctx, d); err != nil {
-		r.CancelAt(c.o.Now())
-		return fmt.Errorf("%s %s: waiting %v for %s: %w", method, path, d.Round(time.Millisecond), what, err)
-	}
-	st.waited(d)
-	return nil
-}
-
 // attempt sends the request once and says whether and how to retry.
-func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, path string, req Request, h Handler, st statsSet) retryPlan {
+func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, path string, req Request, h Handler, st statsSet) (plan retryPlan) {
 	actx, cancel := context.WithTimeout(ctx, c.o.RequestTimeout)
 	defer cancel()
 	authHeaders := new([]string)
@@ -179,6 +152,7 @@ func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, 
 	}
 
 	st.request()
+	defer func() { plan.sent = true }()
 	start := time.Now()
 	resp, err := c.hc.Do(hreq)
 	if err != nil {

@@ -317,7 +317,7 @@ func TestWaitBeyondDeadline(t *testing.T) {
 		{"floor too long", status(429, nil, ""), false,
 			[]string{"no hint; floor): need to wait 30s but only"}},
 		{"pacing too long", ok(`[]`), true,
-			[]string{`client-side pacing (bucket "")`, "need to wait 1h0m0s"}},
+			[]string{`client-side pacing (bucket "", 1 per 1h0m0s)`, "need to wait 1h0m0s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,7 +326,7 @@ func TestWaitBeyondDeadline(t *testing.T) {
 			c, fc := newTestClient(t, srv.URL, nil)
 			hits := 1
 			if tt.pace {
-				c.Pace("", time.Hour, 1)
+				c.Pace("", Limit{N: 1, Window: time.Hour})
 				hits = 1
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -212,44 +212,48 @@ func TestPacingFakeClock(t *testing.T) {
 	s := newScript(ok(`[]`))
 	srv := serve(t, s)
 	c, fc := newTestClient(t, srv.URL, nil)
-	c.Pace("", 50*time.Millisecond, 1)
-	c.Pace("signin", time.Second, 2)
+	c.Pace("", Limit{N: 2, Window: time.Second})
+	c.Pace("signin", Limit{N: 3, Window: time.Minute})
 	var st Stats
 	ctx := WithStats(context.Background(), &st)
+	// Two go at once, the third waits for the first to leave the window.
 	for range 3 {
 		if err := c.Do(ctx, Request{URL: "/audit"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The endpoint bucket allows its burst of 2 without touching the default one.
-	for range 2 {
+	// The endpoint budget allows its three without touching the default one.
+	for range 3 {
 		if err := c.Do(ctx, Request{URL: "/signin", Endpoint: "signin"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := []time.Duration{50 * time.Millisecond, 50 * time.Millisecond}
+	want := []time.Duration{time.Second}
 	if got := fc.Sleeps(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("pacing sleeps = %v, want %v", got, want)
 	}
-	if st.WaitNanos.Load() != int64(100*time.Millisecond) || st.Retries.Load() != 0 {
+	if st.WaitNanos.Load() != int64(time.Second) || st.Retries.Load() != 0 {
 		t.Errorf("stats: wait=%v retries=%d", time.Duration(st.WaitNanos.Load()), st.Retries.Load())
 	}
-	// Endpoints with no bucket of their own share the default one.
-	if err := c.Do(ctx, Request{URL: "/other", Endpoint: "other"}, nil); err != nil {
-		t.Fatal(err)
+	// Endpoints with no budget of their own share the default one: two
+	// more in the same second than the window allows.
+	for range 2 {
+		if err := c.Do(ctx, Request{URL: "/other", Endpoint: "other"}, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if n := len(fc.Sleeps()); n != 3 {
-		t.Errorf("unpaced endpoint did not use the default bucket: %v", fc.Sleeps())
+	if n := len(fc.Sleeps()); n != 2 {
+		t.Errorf("unpaced endpoint did not use the default budget: %v", fc.Sleeps())
 	}
-	// every <= 0 removes a bucket.
-	c.Pace("", 0, 0)
-	for range 3 {
+	// No limits removes a budget.
+	c.Pace("")
+	for range 5 {
 		if err := c.Do(ctx, Request{URL: "/audit"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := len(fc.Sleeps()); n != 3 {
-		t.Errorf("removed bucket still paces: %v", fc.Sleeps())
+	if n := len(fc.Sleeps()); n != 2 {
+		t.Errorf("removed budget still paces: %v", fc.Sleeps())
 	}
 }
 
@@ -260,16 +264,16 @@ func TestPacingRealClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Pace("", 50*time.Millisecond, 1)
+	c.Pace("", Limit{N: 2, Window: 100 * time.Millisecond})
 	start := time.Now()
-	for range 4 {
+	for range 3 {
 		if err := c.Do(context.Background(), Request{URL: "/"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Lower bound only: three gaps of 50ms; a slow machine may take longer.
-	if el := time.Since(start); el < 140*time.Millisecond {
-		t.Errorf("4 paced requests took %v, want >= 150ms", el)
+	// Lower bound only: the third waits for the first to leave the window.
+	if el := time.Since(start); el < 100*time.Millisecond {
+		t.Errorf("3 requests at 2 per 100ms took %v, want >= 100ms", el)
 	}
 }
 

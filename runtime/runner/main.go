@@ -302,15 +302,7 @@ func (s *setup) buildEnv(v Vendor, io IO) (*Env, []Module, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rpm := v.RequestsPerMinute
-	if s.cfg.RequestsPerMin != 0 {
-		rpm = s.cfg.RequestsPerMin
-	}
-	if rpm > 0 {
-		// A burst of one second of budget (at most 10) keeps short runs quick while the
-		// long-run rate stays inside the vendor's limit.
-		hc.Pace("", time.Minute/time.Duration(rpm), max(1, min(rpm/60, 10)))
-	}
+	hc.Pace("", budget(v, s.cfg.RequestsPerMin)...)
 	env := &Env{Config: s.cfg, Settings: s.settings, Secrets: s.secrets, HTTP: hc, Log: s.log, Now: io.Now}
 	if v.Auth != nil {
 		a, err := v.Auth(env)
@@ -324,6 +316,24 @@ func (s *setup) buildEnv(v Vendor, io IO) (*Env, []Module, error) {
 		return nil, nil, err
 	}
 	return env, modules, nil
+}
+
+// budget is the run's default request budget as the vendor counts it:
+// REQUESTS_PER_MINUTE (when set) replaces the per-minute limit, -1 turns
+// pacing off; the hourly limit is the vendor's.
+func budget(v Vendor, perMinute int) []httpx.Limit {
+	rpm := v.RequestsPerMinute
+	if perMinute != 0 {
+		rpm = perMinute
+	}
+	if rpm <= 0 {
+		return nil
+	}
+	limits := []httpx.Limit{{N: rpm, Window: time.Minute}}
+	if v.RequestsPerHour > 0 {
+		limits = append(limits, httpx.Limit{N: v.RequestsPerHour, Window: time.Hour})
+	}
+	return limits
 }
 
 // sources is the module list a run asked for, and where it came from, for

@@ -54,9 +54,14 @@ type Vendor struct {
 	// Interval is the wodle interval the packaged ossec.conf snippet uses
 	// (default 5m); the snippet's timeout and MAX_RUNTIME stay below it.
 	Interval time.Duration
-	// RequestsPerMinute paces all requests client-side to the vendor's
-	// documented budget; REQUESTS_PER_MINUTE overrides it, 0 disables.
+	// RequestsPerMinute is the vendor's documented budget: at most this
+	// many requests in any minute, sent as fast as the API answers until
+	// it is spent (httpx.Limit); REQUESTS_PER_MINUTE overrides it, 0
+	// disables.
 	RequestsPerMinute int
+	// RequestsPerHour is a second, hourly budget kept with the first
+	// (1Password: 30,000); 0 is none.
+	RequestsPerHour int
 	// Prefetch lets the runner fetch the next page while it delivers the
 	// current one. For vendors whose request budget is generous: a page
 	// fetched ahead and then dropped (a signal, a sink failure) costs one

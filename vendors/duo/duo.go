@@ -159,9 +159,9 @@ func New() runner.Vendor {
 				newWindowLog(env, s, telephony),
 				newWindowLog(env, s, activity),
 			}
-			if every := s.pacing(); every > 0 {
+			if s.RequestsPerMinute > 0 {
 				for _, p := range []string{authentication.path, adminPath, telephony.path, activity.path} {
-					env.HTTP.Pace(p, every, 1)
+					env.HTTP.Pace(p, httpx.Limit{N: s.RequestsPerMinute, Window: time.Minute})
 				}
 			}
 			return mods, nil

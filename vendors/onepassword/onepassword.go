@@ -31,8 +31,10 @@ func New() runner.Vendor {
 		DedupWindow: 2000,
 		Secrets: []runner.SecretSpec{{Key: TokenKey,
 			Help: "Events API bearer token (1Password: Integrations > Events Reporting)."}},
-		// 600 requests per minute per account, shared by every token.
+		// 600 requests per minute and 30,000 per hour per account, shared
+		// by every token.
 		RequestsPerMinute: 600,
+		RequestsPerHour:   30000,
 		// A page costs one request of 600 a minute: fetching the next one
 		// while this one is delivered is cheap and halves the wall time.
 		Prefetch: true,
