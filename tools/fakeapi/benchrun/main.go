@@ -283,4 +283,3 @@ func vmHWM(pid int) int64 {
 	}
 	return 0
 }
-
