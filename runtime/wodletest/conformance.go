@@ -18,20 +18,8 @@ import (
 
 	"github.com/wodlekit/wodlekit/runtime/runner"
 	"github.com/wodlekit/wodlekit/runtime/state"
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
-
-// Fake is a vendor's fake API as the conformance suite drives it.
-type Fake interface {
-	http.Handler
-	// Append adds n new events to every module's backlog.
-	Append(n int)
-	// AppendRaw adds one record, as raw JSON, to one module's backlog.
-	AppendRaw(module string, raw []byte)
-	// BigRecord returns a valid record with one string of about size bytes.
-	BigRecord(size int) []byte
-	// WideRecord returns a valid record with about n leaf fields.
-	WideRecord(n int) []byte
-}
 
 // Harness tells the conformance suite how to run one vendor.
 type Harness struct {
@@ -358,7 +346,7 @@ func Conformance(t *testing.T, h Harness) {
 			if len(line)+1 > 60000 {
 				t.Errorf("line %d is %d bytes, over the 60000 budget", i+1, len(line)+1)
 			}
-			if n := CountLeaves(line); n > 256 {
+			if n := fakekit.CountLeaves(line); n > 256 {
 				t.Errorf("line %d has %d leaf fields, over 256", i+1, n)
 			}
 		}

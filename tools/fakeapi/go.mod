@@ -3,16 +3,14 @@ module github.com/wodlekit/wodlekit/tools/fakeapi
 go 1.26.0
 
 require (
+	github.com/wodlekit/wodlekit/runtime v0.0.0
 	github.com/wodlekit/wodlekit/vendors/duo v0.0.0
 	github.com/wodlekit/wodlekit/vendors/okta v0.0.0
 	github.com/wodlekit/wodlekit/vendors/onepassword v0.0.0
 	github.com/wodlekit/wodlekit/vendors/proofpoint_tap v0.0.0
 )
 
-require (
-	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
-	github.com/wodlekit/wodlekit/runtime v0.0.0 // indirect
-)
+require github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 
 replace (
 	github.com/wodlekit/wodlekit/runtime => ../../runtime

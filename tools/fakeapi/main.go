@@ -24,43 +24,22 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
+	duo "github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
+	okta "github.com/wodlekit/wodlekit/vendors/okta/fakeapi"
+	onepassword "github.com/wodlekit/wodlekit/vendors/onepassword/fakeapi"
+	proofpointtap "github.com/wodlekit/wodlekit/vendors/proofpoint_tap/fakeapi"
 )
 
-// Config is what every vendor's fake is built from.
-type Config struct {
-	// Token is the credential the fake accepts.
-	Token string
-	// Events is the initial backlog per stream.
-	Events int
-	// Seed makes the generated events deterministic.
-	Seed int64
-	// Start and Span place the backlog in time: evenly from Start to Start+Span.
-	Start time.Time
-	Span  time.Duration
-}
-
-// Fake is one running vendor fake.
-type Fake struct {
-	// Handler serves the vendor's API.
-	Handler http.Handler
-	// Append adds n new events to every stream, as if they had just happened.
-	Append func(n int)
-	// Secrets are the credentials the fake accepts, by the vendor's secret
-	// keys (OP_EVENTS_TOKEN=...), written to -secrets-file for the wodle.
-	Secrets map[string]string
-}
-
-// Constructor builds a vendor's fake.
-type Constructor func(Config) Fake
-
 // vendors maps a vendor name (as in cmd/<vendor>) to its fake: adding a
-// vendor is one line here plus its constructor file.
-func vendors() map[string]Constructor {
-	return map[string]Constructor{
-		"duo":            duoLogs,
-		"okta":           oktaSystemLog,
-		"onepassword":    onePassword,
-		"proofpoint_tap": proofpointTAP,
+// vendor is one line here (and its module in go.mod).
+func vendors() map[string]fakekit.DemoFunc {
+	return map[string]fakekit.DemoFunc{
+		"duo":            duo.Demo,
+		"okta":           okta.Demo,
+		"onepassword":    onepassword.Demo,
+		"proofpoint_tap": proofpointtap.Demo,
 	}
 }
 
@@ -97,7 +76,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fakeapi:", err)
 		return 1
 	}
-	fake := ctor(Config{Token: token, Events: *events, Seed: *seed, Start: time.Now().Add(-*span).UTC(), Span: *span})
+	fake := ctor(fakekit.DemoConfig{Token: token, Events: *events, Seed: *seed, Start: time.Now().Add(-*span).UTC(), Span: *span})
 
 	if *secretsFile != "" {
 		keys := make([]string, 0, len(fake.Secrets))
@@ -119,7 +98,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fakeapi:", err)
 		return 1
 	}
-	srv := &http.Server{Handler: fake.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if *addrFile != "" {

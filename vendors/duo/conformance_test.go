@@ -19,17 +19,6 @@ const (
 	testSKey = "wodlekitTestSecretKey0123456789abcdefABCD"
 )
 
-// fake adapts the Duo fake API to the conformance suite.
-type fake struct{ *fakeapi.API }
-
-func (f fake) Append(n int) {
-	for _, l := range fakeapi.Logs() {
-		f.API.Append(l, n)
-	}
-}
-func (f fake) BigRecord(size int) []byte { return fakeapi.BigEvent(size) }
-func (f fake) WideRecord(n int) []byte   { return fakeapi.WideEvent(n) }
-
 func fakeOptions(perModule int) fakeapi.Options {
 	events := map[string]int{}
 	for _, l := range fakeapi.Logs() {
@@ -45,7 +34,7 @@ func fakeOptions(perModule int) fakeapi.Options {
 }
 
 func newFake(_ testing.TB, perModule int) wodletest.Fake {
-	return fake{fakeapi.New(fakeOptions(perModule))}
+	return fakeapi.New(fakeOptions(perModule))
 }
 
 // recordID identifies a record of any of the four logs for the suite's

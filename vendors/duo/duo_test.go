@@ -19,6 +19,7 @@ import (
 	"github.com/wodlekit/wodlekit/runtime/runner"
 	"github.com/wodlekit/wodlekit/runtime/state"
 	"github.com/wodlekit/wodlekit/runtime/wodletest"
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 	"github.com/wodlekit/wodlekit/vendors/duo"
 	"github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
 )
@@ -81,8 +82,8 @@ func (s *setup) cursor(module string) map[string]any {
 	return c
 }
 
-func (s *setup) requests(log string) []fakeapi.Request {
-	var out []fakeapi.Request
+func (s *setup) requests(log string) []fakekit.Request {
+	var out []fakekit.Request
 	for _, r := range s.api.Requests() {
 		if r.Path == fakeapi.Path(log) {
 			out = append(out, r)
@@ -354,12 +355,12 @@ func TestRateLimitPolicy(t *testing.T) {
 func TestRetryIsResigned(t *testing.T) {
 	s := newSetup(t, only(fakeapi.Administrator, 3))
 	var mu sync.Mutex
-	var seen []fakeapi.Request
+	var seen []fakekit.Request
 	first := true
 	s.wrap = func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
-			seen = append(seen, fakeapi.Request{Query: r.URL.RawQuery, Date: r.Header.Get("Date"), Authorization: r.Header.Get("Authorization"), Path: r.URL.Path})
+			seen = append(seen, fakekit.Request{Query: r.URL.RawQuery, Header: r.Header.Clone(), Path: r.URL.Path})
 			fail := first
 			first = false
 			mu.Unlock()
@@ -376,14 +377,14 @@ func TestRetryIsResigned(t *testing.T) {
 	if len(wodletest.Errors(ev)) != 0 || len(wodletest.Records(ev)) != 3 {
 		t.Fatalf("errors %v, %d records", wodletest.Errors(ev), len(wodletest.Records(ev)))
 	}
-	if len(seen) < 2 || seen[0].Date == seen[1].Date || seen[0].Authorization == seen[1].Authorization {
+	if len(seen) < 2 || seen[0].Header.Get("Date") == seen[1].Header.Get("Date") || seen[0].Header.Get("Authorization") == seen[1].Header.Get("Authorization") {
 		t.Fatalf("retry not re-signed: %+v", seen)
 	}
 	host := strings.TrimPrefix(s.srv.URL, "http://")
 	for _, r := range seen[:2] {
-		sig, _ := auth.DuoSign(testSKey, auth.DuoSHA512, auth.DuoCanonical(r.Date, "GET", host, r.Path, r.Query))
-		if r.Authorization != auth.DuoAuthorization(testIKey, sig) {
-			t.Errorf("attempt with Date %s carries a signature for another date", r.Date)
+		sig, _ := auth.DuoSign(testSKey, auth.DuoSHA512, auth.DuoCanonical(r.Header.Get("Date"), "GET", host, r.Path, r.Query))
+		if r.Header.Get("Authorization") != auth.DuoAuthorization(testIKey, sig) {
+			t.Errorf("attempt with Date %s carries a signature for another date", r.Header.Get("Date"))
 		}
 	}
 }
@@ -443,7 +444,7 @@ func TestPolymorphicFieldsUntouched(t *testing.T) {
 // steps past that second instead of asking for it forever.
 func TestAdminWholeAnswerInOneSecond(t *testing.T) {
 	s := newSetup(t, only(fakeapi.Administrator, 0))
-	s.api.Append(fakeapi.Administrator, 12)
+	s.api.AppendTo(fakeapi.Administrator, 12)
 	ev, _ := s.run("--source", "administrator")
 	if n := len(s.requests(fakeapi.Administrator)); n > 3 {
 		t.Fatalf("%d requests: looping on one second", n)

@@ -14,19 +14,12 @@ func TestMain(m *testing.M) { wodletest.Main(m, okta.New) }
 
 const testToken = "00TeSt-SSWS-token-Zm9vYmFyYmF6cXV4c2VjcmV0"
 
-// fake adapts the Okta fake API to the conformance suite: one module.
-type fake struct{ *fakeapi.API }
-
-func (f fake) AppendRaw(_ string, raw []byte) { f.API.AppendRaw(raw) }
-func (f fake) BigRecord(size int) []byte      { return fakeapi.BigEvent(size) }
-func (f fake) WideRecord(n int) []byte        { return fakeapi.WideEvent(n) }
-
 func newFake(_ testing.TB, n int) wodletest.Fake {
-	return fake{fakeapi.New(fakeapi.Options{
+	return fakeapi.New(fakeapi.Options{
 		Token: testToken, Events: n, Seed: 1,
 		// Inside the lookback whatever day the tests run.
 		Start: time.Now().Add(-48 * time.Hour), Span: 24 * time.Hour,
-	})}
+	})
 }
 
 func harness() wodletest.Harness {

@@ -82,10 +82,10 @@ func TestOAuthTokenRenewalAndNonces(t *testing.T) {
 		if got := api.TokensIssued(); got != s.wantTokens {
 			t.Errorf("%s: %d tokens, want %d", s.name, got, s.wantTokens)
 		}
-		if got := api.Requests("/oauth2/v1/token"); got != s.wantTokenCalls {
+		if got := api.Count("/oauth2/v1/token"); got != s.wantTokenCalls {
 			t.Errorf("%s: %d token calls, want %d", s.name, got, s.wantTokenCalls)
 		}
-		if got := api.Requests("/api/v1/logs"); got != s.wantLogCalls {
+		if got := api.Count("/api/v1/logs"); got != s.wantLogCalls {
 			t.Errorf("%s: %d API calls, want %d", s.name, got, s.wantLogCalls)
 		}
 	}

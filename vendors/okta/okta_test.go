@@ -263,7 +263,7 @@ func TestOffHostNextLinkRefused(t *testing.T) {
 func TestLiteralNullStringsKept(t *testing.T) {
 	r := newRig(t, fakeapi.Options{Token: testToken, Seed: 8})
 	raw := `{"uuid":"0f0e0d0c-0b0a-1909-8807-060504030201","published":"2026-03-01T00:00:00.000Z","eventType":"security.threat.detected","client":{"zone":"null","ipAddress":"null","device":"null"},"target":null,"outcome":{"result":"DENY","reason":"null"}}`
-	r.api.AppendRaw([]byte(raw))
+	r.api.AppendRaw(fakeapi.Module, []byte(raw))
 	_, res := r.run(t)
 	out := string(res.Stdout)
 	for _, want := range []string{`"zone":"null"`, `"ipAddress":"null"`, `"target":null`, `"reason":"null"`} {
@@ -332,7 +332,7 @@ func TestOAuthServiceApp(t *testing.T) {
 			if got := r.api.TokensIssued(); got != tc.wantTokens {
 				t.Errorf("%d tokens issued, want %d", got, tc.wantTokens)
 			}
-			if got := r.api.Requests("/oauth2/v1/token"); got != tc.wantTokenReqs {
+			if got := r.api.Count("/oauth2/v1/token"); got != tc.wantTokenReqs {
 				t.Errorf("%d token requests, want %d", got, tc.wantTokenReqs)
 			}
 			if strings.Contains(string(res.Stdout), "BEGIN") {

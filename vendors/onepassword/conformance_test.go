@@ -14,27 +14,16 @@ func TestMain(m *testing.M) { wodletest.Main(m, onepassword.New) }
 
 const testToken = "ops_test-token-Zm9vYmFyYmF6cXV4LXNlY3JldA"
 
-// fake adapts the 1Password fake API to the conformance suite.
-type fake struct{ *fakeapi.API }
-
-func (f fake) Append(n int) {
-	for _, feat := range fakeapi.Features() {
-		f.API.Append(feat, n)
-	}
-}
-func (f fake) BigRecord(size int) []byte { return fakeapi.BigEvent(size) }
-func (f fake) WideRecord(n int) []byte   { return fakeapi.WideEvent(n) }
-
 func newFake(_ testing.TB, perModule int) wodletest.Fake {
 	events := map[string]int{}
 	for _, f := range fakeapi.Features() {
 		events[f] = perModule
 	}
-	return fake{fakeapi.New(fakeapi.Options{
+	return fakeapi.New(fakeapi.Options{
 		Token: testToken, Features: fakeapi.Features(), Events: events, Seed: 1,
 		// Inside the lookback whatever day the tests run.
 		Start: time.Now().Add(-48 * time.Hour), Span: 24 * time.Hour,
-	})}
+	})
 }
 
 func harness() wodletest.Harness {

@@ -90,7 +90,7 @@ func TestFeatures(t *testing.T) {
 			if errs := wodletest.Errors(ev); len(errs) > 0 {
 				t.Errorf("errors: %v", errs)
 			}
-			if n := r.api.Requests("/api/v2/auth/introspect"); n != tc.introspects {
+			if n := r.api.Count("/api/v2/auth/introspect"); n != tc.introspects {
 				t.Errorf("introspect called %d times, want %d", n, tc.introspects)
 			}
 		})
@@ -240,7 +240,7 @@ func TestQueueSink(t *testing.T) {
 	if err := os.Remove(sock); err != nil {
 		t.Fatal(err)
 	}
-	r.api.Append("auditevents", 2)
+	r.api.AppendTo("auditevents", 2)
 	res = wodletest.Run(t, onepassword.New(), r.env.With("OP_SINK", "wazuh-queue", "OP_QUEUE_SOCKET", sock, "OP_INSTANCE", "eu"))
 	if res.Code != runner.ExitFailed || !strings.Contains(string(res.Stdout), "wazuh-manager running") {
 		t.Fatalf("missing socket: exit %d, stdout %s", res.Code, res.Stdout)
@@ -274,7 +274,7 @@ func TestPrefetchStopsAtCaps(t *testing.T) {
 		t.Fatalf("exit %d", res.Code)
 	}
 	for _, f := range fakeapi.Features() {
-		if n := r.api.Requests("/api/v2/" + f); n != 1 {
+		if n := r.api.Count("/api/v2/" + f); n != 1 {
 			t.Errorf("%s: %d requests, want 1 (no prefetch past the cap)", f, n)
 		}
 	}
@@ -285,7 +285,7 @@ func TestPrefetchStopsAtCaps(t *testing.T) {
 		t.Fatalf("second run: %d records, want %d", n, 90-21)
 	}
 	for _, f := range fakeapi.Features() {
-		if n := r.api.Requests("/api/v2/" + f); n != 1+4 {
+		if n := r.api.Count("/api/v2/" + f); n != 1+4 {
 			t.Errorf("%s: %d requests in all, want 5", f, n)
 		}
 	}

@@ -20,20 +20,14 @@ const (
 	pageSize = 10
 )
 
-// fake adapts the TAP fake API to the conformance suite.
-type fake struct{ *fakeapi.API }
-
-func (f fake) BigRecord(size int) []byte { return fakeapi.BigRecord(size) }
-func (f fake) WideRecord(n int) []byte   { return fakeapi.WideRecord(n) }
-
 func newFake(_ testing.TB, perModule int) wodletest.Fake {
-	return fake{fakeapi.New(fakeapi.Options{
+	return fakeapi.New(fakeapi.Options{
 		Principal: testPrincipal, Secret: testSecret, Seed: 1,
 		SIEM: perModule, People: perModule, PerHour: pageSize,
 		// The suite runs the binary dozens of times against one fake; the
 		// budget tests below use TAP's real numbers.
 		SIEMBudget: 1_000_000, PeopleBudget: 1_000_000,
-	})}
+	})
 }
 
 func harness() wodletest.Harness {

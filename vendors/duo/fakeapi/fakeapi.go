@@ -8,18 +8,19 @@
 package fakeapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/wodlekit/wodlekit/runtime/auth"
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // Log names, as the wodle's modules are named.
@@ -66,31 +67,23 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Request is what the fake recorded of one request.
-type Request struct {
-	Path, Query, Date, Authorization string
-	Status                           int
-	// At is when the fake received it, on its clock.
-	At time.Time
-}
-
-type event struct {
-	ms  int64
-	id  string
-	raw []byte
-}
-
 // API is the fake; it is an http.Handler, safe for concurrent use.
 type API struct {
-	o    Options
-	mu   sync.Mutex
-	g    *gen
-	logs map[string][]event
+	fakekit.RequestLog
+	o  Options
+	mu sync.Mutex
+	g  *gen
+	// logs are the backlogs by log, ordered by (time, ID) as Duo pages.
+	logs map[string]*fakekit.Backlog
 	// offsets remembers the window each next_offset was issued for.
-	offsets  map[string][2]int64
-	hits     map[string][]time.Time
-	requests []Request
+	offsets map[string][2]int64
+	hits    map[string][]time.Time
 }
+
+var _ fakekit.Fake = (*API)(nil)
+
+// ms is an entry's time in Duo's epoch milliseconds.
+func ms(e fakekit.Entry) int64 { return e.At.UnixMilli() }
 
 // New builds a fake with its initial backlog.
 func New(o Options) *API {
@@ -103,7 +96,10 @@ func New(o Options) *API {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	a := &API{o: o, g: newGen(o.Seed), logs: map[string][]event{}, offsets: map[string][2]int64{}, hits: map[string][]time.Time{}}
+	a := &API{o: o, g: newGen(o.Seed), logs: map[string]*fakekit.Backlog{}, offsets: map[string][2]int64{}, hits: map[string][]time.Time{}}
+	for _, log := range Logs() {
+		a.logs[log] = &fakekit.Backlog{}
+	}
 	for _, log := range Logs() {
 		n := o.Events[log]
 		for i := range n {
@@ -133,7 +129,7 @@ func (a *API) add(log string, ms int64, raw []byte) {
 			id, raw = a.g.activityEvent(ms)
 		}
 	} else {
-		id = fmt.Sprintf("raw-%d", len(a.logs[log]))
+		id = fmt.Sprintf("raw-%d", a.logs[log].Len())
 		var f struct {
 			Txid        string `json:"txid"`
 			TelephonyID string `json:"telephony_id"`
@@ -148,27 +144,31 @@ func (a *API) add(log string, ms int64, raw []byte) {
 			}
 		}
 	}
-	e := event{ms: ms, id: id, raw: raw}
-	evs := a.logs[log]
-	i, _ := slices.BinarySearchFunc(evs, e, cmpEvent)
-	a.logs[log] = slices.Insert(evs, i, e)
+	a.logs[log].Add(fakekit.Entry{At: time.UnixMilli(ms), Key: id, Raw: raw})
 }
 
-func cmpEvent(x, y event) int {
-	if x.ms != y.ms {
-		if x.ms < y.ms {
-			return -1
-		}
-		return 1
+// backlog returns a log's backlog; an unknown log panics.
+func (a *API) backlog(log string) *fakekit.Backlog {
+	b, ok := a.logs[log]
+	if !ok {
+		panic("fakeapi: unknown log " + log)
 	}
-	return strings.Compare(x.id, y.id)
+	return b
 }
 
-// Append adds n new events to a log, stamped two minutes before now: the
-// newest a Duo query may already return.
-func (a *API) Append(log string, n int) {
+// Append adds n new events to every log.
+func (a *API) Append(n int) {
+	for _, l := range Logs() {
+		a.AppendTo(l, n)
+	}
+}
+
+// AppendTo adds n new events to a log, stamped two minutes before now:
+// the newest a Duo query may already return.
+func (a *API) AppendTo(log string, n int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.backlog(log)
 	ms := a.o.Now().Add(-2 * time.Minute).UnixMilli()
 	for range n {
 		a.add(log, ms, nil)
@@ -179,22 +179,31 @@ func (a *API) Append(log string, n int) {
 func (a *API) AppendRaw(log string, raw []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.add(log, a.o.Now().Add(-2*time.Minute).UnixMilli(), raw)
-}
-
-// Requests returns what the fake saw, in order.
-func (a *API) Requests() []Request {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.requests)
+	a.backlog(log)
+	a.add(log, a.o.Now().Add(-2*time.Minute).UnixMilli(), bytes.Clone(raw))
 }
 
 // Len returns the backlog size of a log.
 func (a *API) Len(log string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.logs[log])
+	return a.backlog(log).Len()
 }
+
+// sample is one fixed authentication record, the base of BigRecord and
+// WideRecord; the seed keeps their txids apart.
+func sample(seed int64) []byte {
+	_, raw := newGen(seed).authEvent(1_700_000_000_000 + seed)
+	return raw
+}
+
+// BigRecord is a valid authentication record whose alias makes it about
+// size bytes (a pasted stack trace in a device name, say).
+func (a *API) BigRecord(size int) []byte { return fakekit.BigRecord(sample(99), "alias", size) }
+
+// WideRecord is a valid authentication record with about n leaf fields,
+// the extra ones in ood_software.
+func (a *API) WideRecord(n int) []byte { return fakekit.WideRecord(sample(98), "ood_software", n) }
 
 // duoError writes Duo's error envelope.
 func duoError(w http.ResponseWriter, status, code int, msg string) {
@@ -207,10 +216,7 @@ func duoError(w http.ResponseWriter, status, code int, msg string) {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	rec := Request{Path: r.URL.Path, Query: r.URL.RawQuery, Date: r.Header.Get("Date"), Authorization: r.Header.Get("Authorization"), At: a.o.Now()}
-	status := a.serve(w, r)
-	rec.Status = status
-	a.requests = append(a.requests, rec)
+	a.Record(w, r, a.o.Now(), func(w http.ResponseWriter, r *http.Request) { a.serve(w, r) })
 }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request) int {
@@ -305,9 +311,9 @@ func (a *API) serveV1(w http.ResponseWriter, r *http.Request) int {
 		return http.StatusBadRequest
 	}
 	out := make([]json.RawMessage, 0)
-	for _, e := range a.logs[Administrator] {
-		if e.ms/1000 >= minTime && len(out) < a.o.AdminLimit {
-			out = append(out, e.raw)
+	for _, e := range a.logs[Administrator].Entries(0, a.logs[Administrator].Len()) {
+		if ms(e)/1000 >= minTime && len(out) < a.o.AdminLimit {
+			out = append(out, e.Raw)
 		}
 	}
 	writeOK(w, map[string]any{"stat": "OK", "response": out})
@@ -343,7 +349,7 @@ func (a *API) serveV2(w http.ResponseWriter, r *http.Request, log string, now ti
 	if s := q.Get("sort"); s != "" && s != "ts:asc" {
 		return bad("Invalid request parameters: this fake serves sort=ts:asc only")
 	}
-	after := event{ms: minT - 1}
+	after := fakekit.Entry{At: time.UnixMilli(minT - 1)}
 	if offs := q["next_offset"]; len(offs) > 0 {
 		off := strings.Join(offs, ",")
 		win, ok := a.offsets[log+" "+off]
@@ -354,16 +360,17 @@ func (a *API) serveV2(w http.ResponseWriter, r *http.Request, log string, now ti
 			return bad("Invalid request parameters: mintime and maxtime must not change while following next_offset")
 		}
 		ts, id, _ := strings.Cut(off, ",")
-		ms, _ := strconv.ParseInt(ts, 10, 64)
-		after = event{ms: ms, id: id}
+		at, _ := strconv.ParseInt(ts, 10, 64)
+		after = fakekit.Entry{At: time.UnixMilli(at), Key: id}
 	}
-	var page []event
+	var page []fakekit.Entry
 	more := false
-	for _, e := range a.logs[log] {
-		if e.ms > maxT {
+	b := a.logs[log]
+	for _, e := range b.Entries(0, b.Len()) {
+		if ms(e) > maxT {
 			break
 		}
-		if cmpEvent(e, after) <= 0 || e.ms < minT {
+		if ms(e) < ms(after) || (ms(e) == ms(after) && e.Key <= after.Key) || ms(e) < minT {
 			continue
 		}
 		if len(page) == limit {
@@ -374,22 +381,22 @@ func (a *API) serveV2(w http.ResponseWriter, r *http.Request, log string, now ti
 	}
 	raws := make([]json.RawMessage, len(page))
 	for i, e := range page {
-		raws[i] = e.raw
+		raws[i] = e.Raw
 	}
 	var next any
 	if more {
 		last := page[len(page)-1]
-		ts := strconv.FormatInt(last.ms, 10)
-		a.offsets[log+" "+ts+","+last.id] = [2]int64{minT, maxT}
+		ts := strconv.FormatInt(ms(last), 10)
+		a.offsets[log+" "+ts+","+last.Key] = [2]int64{minT, maxT}
 		if log == Authentication {
-			next = []string{ts, last.id} // authentication: an array
+			next = []string{ts, last.Key} // authentication: an array
 		} else {
-			next = ts + "," + last.id // telephony and activity: one string
+			next = ts + "," + last.Key // telephony and activity: one string
 		}
 	}
 	total := 0
-	for _, e := range a.logs[log] {
-		if e.ms >= minT && e.ms <= maxT {
+	for _, e := range b.Entries(0, b.Len()) {
+		if ms(e) >= minT && ms(e) <= maxT {
 			total++
 		}
 	}
@@ -410,4 +417,30 @@ func (a *API) serveV2(w http.ResponseWriter, r *http.Request, log string, now ti
 func writeOK(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(mustMarshal(v))
+}
+
+// demoMaxPerLog keeps each log of the demo within one full page: Duo's
+// log endpoints allow about one request a minute, so a larger backlog is
+// collected over several runs (proven in vendors/duo's tests), which the
+// demo's "second run emits nothing new" check would read as a replay.
+const demoMaxPerLog = 900
+
+// Demo is the fake tools/fakeapi serves: the token as the secret key and
+// Duo's observed limit of two requests a minute per log endpoint.
+func Demo(c fakekit.DemoConfig) fakekit.Demo {
+	const ikey = "DIWODLEKITDEMOIKEY01"
+	n := min(c.Events, demoMaxPerLog)
+	events := map[string]int{}
+	for _, l := range Logs() {
+		events[l] = n
+	}
+	// Duo serves only events older than two minutes: a backlog reaching up
+	// to now would let events cross that line between two demo runs, and a
+	// second run would rightly collect them. End it five minutes ago.
+	const settled = 5 * time.Minute
+	api := New(Options{
+		IKey: ikey, SKey: c.Token, Events: events, Seed: c.Seed, Start: c.Start.Add(-settled), Span: c.Span,
+		RequestsPerMinute: 2,
+	})
+	return fakekit.Demo{Fake: api, Secrets: map[string]string{"DUO_IKEY": ikey, "DUO_SKEY": c.Token}}
 }

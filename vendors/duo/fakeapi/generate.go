@@ -3,35 +3,26 @@ package fakeapi
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // gen draws every generated value from one seeded source, so a fake with
 // the same options serves the same bytes.
-type gen struct{ r *rand.Rand }
+type gen struct{ r *fakekit.Gen }
 
 func newGen(seed int64) *gen {
-	return &gen{r: rand.New(rand.NewPCG(uint64(seed), 0x6475_6f66_616b_65))}
+	return &gen{r: fakekit.NewGen(uint64(seed), 0x6475_6f66_616b_65)}
 }
 
-func (g *gen) pick(xs []string) string { return xs[g.r.IntN(len(xs))] }
+func (g *gen) pick(xs []string) string { return fakekit.Pick(g.r, xs) }
 
-func (g *gen) uuid() string {
-	return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", g.r.Uint32(), g.r.Uint32()&0xffff, g.r.Uint32()&0xfff,
-		0x8000|g.r.Uint32()&0x3fff, g.r.Uint64()&0xffffffffffff)
-}
+func (g *gen) uuid() string { return g.r.UUID() }
 
 // key is a Duo object key: a two-letter kind and 18 upper-case characters.
-func (g *gen) key(prefix string) string {
-	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	b := []byte(prefix)
-	for len(b) < 20 {
-		b = append(b, chars[g.r.IntN(len(chars))])
-	}
-	return string(b)
-}
+func (g *gen) key(prefix string) string { return g.r.Chars(prefix, fakekit.UpperDigits, 20) }
 
 type place struct{ City, State, Country string }
 

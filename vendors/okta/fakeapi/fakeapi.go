@@ -14,13 +14,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // Limits of the limit parameter, as documented.
@@ -61,22 +62,26 @@ type Options struct {
 
 // API is the fake; it is safe for concurrent use.
 type API struct {
+	fakekit.RequestLog
 	o Options
 
-	mu        sync.Mutex
-	rng       *rand.Rand
-	events    [][]byte
-	persisted []time.Time
-	step      time.Duration
-	tokens    map[string]issued
-	jtis      map[string]bool
-	nonce     string
-	window    time.Time
-	used      int
-	requests  map[string]int
-	issuedN   int
-	pages     int
+	mu      sync.Mutex
+	gen     *fakekit.Gen
+	backlog fakekit.Backlog // by persistence time
+	step    time.Duration
+	tokens  map[string]issued
+	jtis    map[string]bool
+	nonce   string
+	window  time.Time
+	used    int
+	issuedN int
+	pages   int
 }
+
+var _ fakekit.Fake = (*API)(nil)
+
+// Module is the one module of the Okta wodle, the System Log.
+const Module = "system"
 
 // issued is one access token.
 type issued struct {
@@ -99,8 +104,8 @@ func New(o Options) *API {
 		o.Now = time.Now
 	}
 	a := &API{
-		o: o, rng: rand.New(rand.NewPCG(uint64(o.Seed), 7)),
-		tokens: map[string]issued{}, jtis: map[string]bool{}, requests: map[string]int{},
+		o: o, gen: fakekit.NewGen(uint64(o.Seed), 7),
+		tokens: map[string]issued{}, jtis: map[string]bool{},
 		nonce: "nonce-1", step: time.Second,
 	}
 	if o.Events > 1 && o.Span > 0 {
@@ -119,14 +124,13 @@ func (a *API) add(ts time.Time) {
 	// Up to two steps late (a few seconds at least, five minutes at most),
 	// so that neighbours swap places now and then whatever the spacing.
 	spread := min(2*a.step, 5*time.Minute) + 3*time.Second
-	lag := time.Duration(a.rng.Int64N(int64(spread/time.Millisecond))) * time.Millisecond
-	a.persisted = append(a.persisted, ts)
-	a.events = append(a.events, GenerateEvent(len(a.events), a.rng, ts.Add(-lag)))
+	lag := time.Duration(a.gen.Int64N(int64(spread/time.Millisecond))) * time.Millisecond
+	a.backlog.Add(fakekit.Entry{At: ts, Raw: GenerateEvent(a.backlog.Len(), a.gen, ts.Add(-lag))})
 }
 
 func (a *API) nextTime() time.Time {
-	if n := len(a.persisted); n > 0 {
-		return a.persisted[n-1].Add(a.step)
+	if a.backlog.Len() > 0 {
+		return a.backlog.Last().Add(a.step)
 	}
 	return a.o.Start
 }
@@ -140,33 +144,28 @@ func (a *API) Append(n int) {
 	}
 }
 
-// AppendRaw adds one record as given.
-func (a *API) AppendRaw(raw []byte) {
+// AppendRaw adds one record as given to the System Log (module "system").
+func (a *API) AppendRaw(module string, raw []byte) {
+	if module != Module {
+		panic("fakeapi: unknown module " + module)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.persisted = append(a.persisted, a.nextTime())
-	a.events = append(a.events, bytes.Clone(raw))
+	a.backlog.Add(fakekit.Entry{At: a.nextTime(), Raw: bytes.Clone(raw)})
 }
 
 // Len reports the backlog size.
 func (a *API) Len() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.events)
+	return a.backlog.Len()
 }
 
 // Event returns a copy of the i-th event in persistence order.
 func (a *API) Event(i int) []byte {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return bytes.Clone(a.events[i])
-}
-
-// Requests reports how many requests reached path.
-func (a *API) Requests(path string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.requests[path]
+	return bytes.Clone(a.backlog.Entry(i).Raw)
 }
 
 // TokensIssued reports how many access tokens the fake issued.
@@ -185,9 +184,12 @@ func (a *API) RotateNonce() {
 
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.Record(w, r, a.o.Now(), a.serve)
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.requests[r.URL.Path]++
 	switch r.URL.Path {
 	case "/oauth2/v1/token":
 		a.token(w, r)
@@ -275,7 +277,7 @@ func (a *API) logs(w http.ResponseWriter, r *http.Request) {
 		return
 	case after != "":
 		off, err := decodeAfter(after)
-		if err != nil || off > len(a.events) {
+		if err != nil || off > a.backlog.Len() {
 			oktaError(w, http.StatusBadRequest, "E0000001", "Api validation failed: after")
 			return
 		}
@@ -294,11 +296,9 @@ func (a *API) logs(w http.ResponseWriter, r *http.Request) {
 			}
 			from = t
 		}
-		for start < len(a.events) && a.persisted[start].Before(from) {
-			start++
-		}
+		start = a.backlog.Search(from)
 	}
-	end := min(start+limit, len(a.events))
+	end := min(start+limit, a.backlog.Len())
 	a.pages++
 	host := r.Host
 	if a.o.LinkHost != "" {
@@ -317,11 +317,11 @@ func (a *API) logs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	var b bytes.Buffer
 	b.WriteByte('[')
-	for i := start; i < end; i++ {
-		if i > start {
+	for i, e := range a.backlog.Entries(start, end) {
+		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(a.events[i])
+		b.Write(e.Raw)
 	}
 	b.WriteByte(']')
 	_, _ = w.Write(b.Bytes())
@@ -341,4 +341,12 @@ func decodeAfter(s string) (int, error) {
 		return 0, fmt.Errorf("malformed after %q", s)
 	}
 	return n, nil
+}
+
+// Demo is the fake tools/fakeapi serves: the System Log for an API token
+// (SSWS); the OAuth service app flow needs a key pair and is covered by
+// the vendor's own tests.
+func Demo(c fakekit.DemoConfig) fakekit.Demo {
+	api := New(Options{Token: c.Token, Events: c.Events, Seed: c.Seed, Start: c.Start, Span: c.Span})
+	return fakekit.Demo{Fake: api, Secrets: map[string]string{"OKTA_API_TOKEN": c.Token}}
 }

@@ -3,9 +3,10 @@ package fakeapi
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // The generated events follow the System Log's LogEvent shape; the field
@@ -204,18 +205,11 @@ func EventTypes() []string {
 
 // gen draws the parts of one event.
 type gen struct {
-	rng *rand.Rand
+	rng *fakekit.Gen
 	i   int
 }
 
-func (g *gen) id(prefix string) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	b := []byte(prefix)
-	for len(b) < 20 {
-		b = append(b, alphabet[g.rng.IntN(len(alphabet))])
-	}
-	return string(b)
-}
+func (g *gen) id(prefix string) string { return g.rng.Chars(prefix, fakekit.AlphaNum, 20) }
 
 func (g *gen) uuid() string {
 	var b [16]byte
@@ -266,7 +260,7 @@ func zoneTarget(g *gen) []target {
 }
 
 // GenerateEvent builds the i-th event at published time ts.
-func GenerateEvent(i int, rng *rand.Rand, ts time.Time) []byte {
+func GenerateEvent(i int, rng *fakekit.Gen, ts time.Time) []byte {
 	g := &gen{rng: rng, i: i}
 	k := kinds[i%len(kinds)]
 	p := g.person()
@@ -322,25 +316,17 @@ func GenerateEvent(i int, rng *rand.Rand, ts time.Time) []byte {
 	return b
 }
 
-// BigEvent is a valid event with one string of about size bytes.
-func BigEvent(size int) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"uuid": "big00000-0000-1000-8000-000000000001", "eventType": "user.session.start",
-		"published": "2026-03-01T00:00:00.000Z", "displayMessage": strings.Repeat("x", size),
-		"outcome": map[string]string{"result": "SUCCESS"},
-	})
-	return b
+// sample is one fixed sign-in event, the base of BigRecord and
+// WideRecord; the seed keeps their uuids apart.
+func sample(seed uint64) []byte {
+	return GenerateEvent(0, fakekit.NewGen(seed, seed), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 }
 
-// WideEvent is a valid event with about n leaf fields.
-func WideEvent(n int) []byte {
-	dd := map[string]string{}
-	for i := range n {
-		dd[fmt.Sprintf("field%04d", i)] = "v"
-	}
-	b, _ := json.Marshal(map[string]any{
-		"uuid": "wide0000-0000-1000-8000-000000000002", "eventType": "user.session.start",
-		"published": "2026-03-01T00:00:00.000Z", "debugContext": map[string]any{"debugData": dd},
-	})
-	return b
+// BigRecord is a valid event whose displayMessage makes it about size bytes.
+func (a *API) BigRecord(size int) []byte { return fakekit.BigRecord(sample(1), "displayMessage", size) }
+
+// WideRecord is a valid event with about n leaf fields, the extra ones in
+// debugContext.debugData.
+func (a *API) WideRecord(n int) []byte {
+	return fakekit.WideRecord(sample(2), "debugContext.debugData", n)
 }

@@ -12,13 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // Limits of the ResetCursor "limit" field, as documented.
@@ -57,21 +57,22 @@ type Options struct {
 
 // API is the fake; it is safe for concurrent use.
 type API struct {
+	fakekit.RequestLog
 	opts      Options
 	tokenUUID string
 	issuedAt  time.Time
 
-	mu       sync.Mutex
-	streams  map[string]*stream
-	requests map[string]int
+	mu      sync.Mutex
+	streams map[string]*stream
 }
+
+var _ fakekit.Fake = (*API)(nil)
 
 // stream is one feature's events, kept in time order.
 type stream struct {
-	rng    *rand.Rand
-	events [][]byte
-	times  []time.Time
-	step   time.Duration
+	gen     *fakekit.Gen
+	backlog fakekit.Backlog
+	step    time.Duration
 }
 
 // New builds a fake with its whole initial backlog generated.
@@ -86,17 +87,15 @@ func New(o Options) *API {
 		o.Now = time.Now
 	}
 	o.Features = slices.Clone(o.Features)
-	meta := rand.New(rand.NewPCG(uint64(o.Seed), 0))
 	a := &API{
 		opts:      o,
-		tokenUUID: opUUID(meta),
+		tokenUUID: opUUID(fakekit.NewGen(uint64(o.Seed), 0)),
 		issuedAt:  o.Start.Add(-72 * time.Hour).UTC(),
 		streams:   make(map[string]*stream),
-		requests:  make(map[string]int),
 	}
 	for fi, f := range Features() {
 		n := o.Events[f]
-		s := &stream{rng: rand.New(rand.NewPCG(uint64(o.Seed), uint64(fi)+1))}
+		s := &stream{gen: fakekit.NewGen(uint64(o.Seed), uint64(fi)+1)}
 		s.step = time.Millisecond
 		if n > 1 && o.Span > 0 {
 			s.step = max(o.Span/time.Duration(n-1), time.Nanosecond)
@@ -117,10 +116,10 @@ func New(o Options) *API {
 
 // add generates the next event of feature f at about ts.
 func (s *stream) add(f string, ts time.Time) {
-	i := len(s.events)
+	i := s.backlog.Len()
 	// Vary precision the way the API does (seconds, milli, micro, nano)
 	// without breaking time order.
-	ts = ts.Add(time.Duration(s.rng.IntN(1_000_000_000)))
+	ts = ts.Add(time.Duration(s.gen.IntN(1_000_000_000)))
 	switch i % 4 {
 	case 0:
 		ts = ts.Truncate(time.Second)
@@ -129,29 +128,56 @@ func (s *stream) add(f string, ts time.Time) {
 	case 2:
 		ts = ts.Truncate(time.Microsecond)
 	}
-	if i > 0 && ts.Before(s.times[i-1]) {
-		ts = s.times[i-1]
+	if last := s.backlog.Last(); i > 0 && ts.Before(last) {
+		ts = last
 	}
-	s.times = append(s.times, ts)
-	s.events = append(s.events, GenerateEvent(f, i, s.rng, ts))
+	s.backlog.Add(fakekit.Entry{At: ts, Raw: GenerateEvent(f, i, s.gen, ts)})
 }
 
-// Append adds n new events to a feature's stream, after the existing ones,
-// as if they had just happened.
-func (a *API) Append(feature string, n int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// next is the time of a feature's next appended event, one step after
+// the newest.
+func (a *API) next(s *stream) time.Time {
+	if s.backlog.Len() == 0 {
+		return a.opts.Start
+	}
+	return s.backlog.Last().Add(s.step)
+}
+
+// stream returns a feature's stream; an unknown feature panics.
+func (a *API) stream(feature string) *stream {
 	s, ok := a.streams[feature]
 	if !ok {
 		panic("fakeapi: unknown feature " + feature)
 	}
-	for range n {
-		next := a.opts.Start
-		if len(s.times) > 0 {
-			next = s.times[len(s.times)-1].Add(s.step)
-		}
-		s.add(feature, next)
+	return s
+}
+
+// Append adds n new events to every feature's stream.
+func (a *API) Append(n int) {
+	for _, f := range Features() {
+		a.AppendTo(f, n)
 	}
+}
+
+// AppendTo adds n new events to a feature's stream, after the existing
+// ones, as if they had just happened.
+func (a *API) AppendTo(feature string, n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.stream(feature)
+	for range n {
+		s.add(feature, a.next(s))
+	}
+}
+
+// AppendRaw adds a record as given (a big or wide event, a polymorphic
+// field) after a feature's existing events, for tests that need an exact
+// shape in the stream.
+func (a *API) AppendRaw(feature string, raw []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.stream(feature)
+	s.backlog.Add(fakekit.Entry{At: a.next(s), Raw: bytes.Clone(raw)})
 }
 
 // Len reports how many events a feature's stream holds.
@@ -159,7 +185,7 @@ func (a *API) Len(feature string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if s, ok := a.streams[feature]; ok {
-		return len(s.events)
+		return s.backlog.Len()
 	}
 	return 0
 }
@@ -169,22 +195,15 @@ func (a *API) Len(feature string) int {
 func (a *API) Event(feature string, i int) []byte {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return bytes.Clone(a.streams[feature].events[i])
-}
-
-// Requests reports how many requests reached path (any method, any outcome).
-func (a *API) Requests(path string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.requests[path]
+	return bytes.Clone(a.streams[feature].backlog.Entry(i).Raw)
 }
 
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.mu.Lock()
-	a.requests[r.URL.Path]++
-	a.mu.Unlock()
+	a.Record(w, r, a.opts.Now(), a.serve)
+}
 
+func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	const prefix = "/api/v2/"
 	path := r.URL.Path
 	switch {
@@ -375,16 +394,15 @@ func (a *API) page(w http.ResponseWriter, feature string, req Request) {
 			start = ref.Add(-time.Hour)
 		}
 		c = Cursor{Feature: feature, Limit: req.Limit}
-		c.Offset = sort.Search(len(s.times), func(i int) bool { return !s.times[i].Before(start) })
+		c.Offset = s.backlog.Search(start)
 		if !req.EndTime.IsZero() {
 			c.End = req.EndTime.UnixNano()
 		}
 	}
 	// end is one past the last event the cursor may return.
-	end := len(s.events)
+	end := s.backlog.Len()
 	if c.End != 0 {
-		e := time.Unix(0, c.End)
-		end = sort.Search(len(s.times), func(i int) bool { return !s.times[i].Before(e) })
+		end = s.backlog.Search(time.Unix(0, c.End))
 	}
 	from := min(c.Offset, end)
 	to := min(from+c.Limit, end)
@@ -392,8 +410,9 @@ func (a *API) page(w http.ResponseWriter, feature string, req Request) {
 	// One allocation per page: pages are up to a megabyte, and the
 	// benchmark measures the collector, not this buffer's growth.
 	size := 64
-	for _, e := range s.events[from:to] {
-		size += len(e) + 1
+	items := s.backlog.Entries(from, to)
+	for _, e := range items {
+		size += len(e.Raw) + 1
 	}
 	body.Grow(size)
 	next := c
@@ -401,11 +420,11 @@ func (a *API) page(w http.ResponseWriter, feature string, req Request) {
 	body.WriteString(`{"cursor":`)
 	jsonString(&body, next.Encode())
 	fmt.Fprintf(&body, `,"has_more":%t,"items":[`, to < end)
-	for i, e := range s.events[from:to] {
+	for i, e := range items {
 		if i > 0 {
 			body.WriteByte(',')
 		}
-		body.Write(e)
+		body.Write(e.Raw)
 	}
 	body.WriteString("]}")
 	a.mu.Unlock()
@@ -419,4 +438,15 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// Demo is the fake tools/fakeapi serves: a token holding all three
+// features and the same backlog on each stream.
+func Demo(c fakekit.DemoConfig) fakekit.Demo {
+	events := map[string]int{}
+	for _, f := range Features() {
+		events[f] = c.Events
+	}
+	api := New(Options{Token: c.Token, Features: Features(), Events: events, Seed: c.Seed, Start: c.Start, Span: c.Span})
+	return fakekit.Demo{Fake: api, Secrets: map[string]string{"OP_EVENTS_TOKEN": c.Token}}
 }

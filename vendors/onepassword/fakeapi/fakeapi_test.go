@@ -148,7 +148,7 @@ func TestPaginationCoversBacklogOnce(t *testing.T) {
 					t.Fatalf("event %d out of order", i)
 				}
 			}
-			if got := a.Requests("/api/v2/" + tt.feature); got != pages {
+			if got := a.Count("/api/v2/" + tt.feature); got != pages {
 				t.Errorf("Requests = %d, want %d", got, pages)
 			}
 		})
@@ -218,7 +218,7 @@ func TestEmptyLastPageAppendAndResume(t *testing.T) {
 	if len(empty.Items) != 0 || empty.HasMore || empty.Cursor == "" {
 		t.Fatalf("caught-up page = %d items, has_more %v, cursor %q", len(empty.Items), empty.HasMore, empty.Cursor)
 	}
-	a.Append(FeatureItemUsages, 7)
+	a.AppendTo(FeatureItemUsages, 7)
 	got, _, _ := drain(t, srv, FeatureItemUsages, cursorBody(empty.Cursor))
 	if len(got) != 7 {
 		t.Fatalf("after Append got %d events, want 7", len(got))

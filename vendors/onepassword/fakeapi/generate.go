@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // Feature names, as the Events API names its endpoints and token features.
@@ -155,32 +156,9 @@ var vaultNames = [...]string{"Engineering", "Finance", "Shared", "Infrastructure
 
 var groupNames = [...]string{"Administrators", "Owners", "Team Members", "Engineering", "Security", "Recovery", "Finance"}
 
-// pick returns an index chosen with the given weights.
-func pick(rng *rand.Rand, n int, weight func(int) int) int {
-	total := 0
-	for i := range n {
-		total += weight(i)
-	}
-	r := rng.IntN(total)
-	for i := range n {
-		r -= weight(i)
-		if r < 0 {
-			return i
-		}
-	}
-	return n - 1
-}
-
 // opUUID returns a 26-character identifier in 1Password's style
 // (upper-case base32 alphabet).
-func opUUID(rng *rand.Rand) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	var b [26]byte
-	for i := range b {
-		b[i] = alphabet[rng.IntN(len(alphabet))]
-	}
-	return string(b[:])
-}
+func opUUID(rng *fakekit.Gen) string { return rng.Chars("", fakekit.Upper32, 26) }
 
 // accountUUID is the one account every generated event belongs to.
 const accountUUID = "WODLEKITFAKEACCOUNT7QZP3A4Y"
@@ -188,11 +166,11 @@ const accountUUID = "WODLEKITFAKEACCOUNT7QZP3A4Y"
 // personUUID gives each invented person a stable identifier, so the same
 // user keeps the same uuid across events as in a real account.
 func personUUID(i int) string {
-	return opUUID(rand.New(rand.NewPCG(0x1a55, uint64(i)+1)))
+	return opUUID(fakekit.NewGen(0x1a55, uint64(i)+1))
 }
 
 // ipFor returns an address inside the place's documentation range.
-func ipFor(rng *rand.Rand, p place) string {
+func ipFor(rng *fakekit.Gen, p place) string {
 	return p.ip + strconv.Itoa(1+rng.IntN(253))
 }
 
@@ -245,7 +223,7 @@ func userObj(i int) json.RawMessage {
 	return raw(func(b *bytes.Buffer) { obj(b, "uuid", personUUID(i), "name", p.name, "email", p.email) })
 }
 
-func clientObj(rng *rand.Rand, c client, p place) json.RawMessage {
+func clientObj(rng *fakekit.Gen, c client, p place) json.RawMessage {
 	return raw(func(b *bytes.Buffer) {
 		obj(b, "app_name", c.app, "app_version", c.appVersion, "platform_name", c.platform,
 			"platform_version", c.platformVersion, "os_name", c.os, "os_version", c.osVersion,
@@ -263,7 +241,7 @@ func locationObj(p place) json.RawMessage {
 // with timestamp ts. i is the record's position in the stream; rng supplies
 // every other choice, so a seeded rng makes the output deterministic. An
 // unknown feature panics: it is a programming error in a test.
-func GenerateEvent(feature string, i int, rng *rand.Rand, ts time.Time) []byte {
+func GenerateEvent(feature string, i int, rng *fakekit.Gen, ts time.Time) []byte {
 	var b bytes.Buffer
 	b.Grow(1024)
 	switch feature {
@@ -279,8 +257,8 @@ func GenerateEvent(feature string, i int, rng *rand.Rand, ts time.Time) []byte {
 	return b.Bytes()
 }
 
-func genSignIn(b *bytes.Buffer, rng *rand.Rand, ts time.Time) {
-	k := signinKinds[pick(rng, len(signinKinds), func(i int) int { return signinKinds[i].weight })]
+func genSignIn(b *bytes.Buffer, rng *fakekit.Gen, ts time.Time) {
+	k := signinKinds[rng.Weighted(len(signinKinds), func(i int) int { return signinKinds[i].weight })]
 	u := rng.IntN(len(people))
 	p := places[rng.IntN(len(places))]
 	c := clients[rng.IntN(len(clients))]
@@ -305,8 +283,8 @@ func genSignIn(b *bytes.Buffer, rng *rand.Rand, ts time.Time) {
 	obj(b, kv...)
 }
 
-func genItemUsage(b *bytes.Buffer, i int, rng *rand.Rand, ts time.Time) {
-	a := itemActions[pick(rng, len(itemActions), func(i int) int { return itemActions[i].weight })]
+func genItemUsage(b *bytes.Buffer, i int, rng *fakekit.Gen, ts time.Time) {
+	a := itemActions[rng.Weighted(len(itemActions), func(i int) int { return itemActions[i].weight })]
 	u := rng.IntN(len(people))
 	p := places[rng.IntN(len(places))]
 	c := clients[rng.IntN(len(clients))]
@@ -322,14 +300,14 @@ func genItemUsage(b *bytes.Buffer, i int, rng *rand.Rand, ts time.Time) {
 	obj(b, kv...)
 }
 
-func genAudit(b *bytes.Buffer, rng *rand.Rand, ts time.Time) {
-	k := auditKinds[pick(rng, len(auditKinds), func(i int) int { return auditKinds[i].weight })]
+func genAudit(b *bytes.Buffer, rng *fakekit.Gen, ts time.Time) {
+	k := auditKinds[rng.Weighted(len(auditKinds), func(i int) int { return auditKinds[i].weight })]
 	kv := auditBase(rng, ts, k)
 	obj(b, kv...)
 }
 
 // auditBase builds the key/value list of one audit event of kind k.
-func auditBase(rng *rand.Rand, ts time.Time, k auditKind) []any {
+func auditBase(rng *fakekit.Gen, ts time.Time, k auditKind) []any {
 	actor := rng.IntN(len(people))
 	actorType := "user"
 	if k.action == "provsn" {
@@ -398,104 +376,22 @@ func auditBase(rng *rand.Rand, ts time.Time, k auditKind) []any {
 	return kv
 }
 
-// BigEvent returns an audit event whose aux_info string makes the record
-// about size bytes long (never shorter than the same event without it), for
-// the collector's line-budget tests.
-func BigEvent(size int) []byte {
-	rng := rand.New(rand.NewPCG(7, 7))
-	ts := time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.UTC)
-	k := auditKind{1, "updatfw", "account", ""}
-	kv := auditBase(rng, ts, k)
-	var probe bytes.Buffer
-	obj(&probe, append(kv, "aux_info", "")...)
-	n := max(size-probe.Len(), 0)
-	// A repeated firewall rule list: realistic text, no characters that need
-	// escaping, so the byte count is exact.
-	const unit = "allow 198.51.100.0/24; "
-	info := strings.Repeat(unit, n/len(unit)+1)[:n]
+// sample is one fixed audit event of kind k, the base of BigRecord and
+// WideRecord; the seed keeps their identifiers apart.
+func sample(seed uint64, k auditKind) []byte {
 	var b bytes.Buffer
-	obj(&b, append(kv, "aux_info", info)...)
+	obj(&b, auditBase(fakekit.NewGen(seed, seed), time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC), k)...)
 	return b.Bytes()
 }
 
-// WideEvent returns an audit event with exactly fields leaf values (scalars
-// and nulls; the record's own fields included), the extra ones nested in
-// object_details.attributes.groupNN.fieldNNN, for the field-budget tests. A
-// value below the plain event's own count returns the plain event.
-func WideEvent(fields int) []byte {
-	rng := rand.New(rand.NewPCG(11, 11))
-	ts := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-	k := auditKind{1, "update", "vault", ""}
-	kv := auditBase(rng, ts, k)
-	var plain bytes.Buffer
-	obj(&plain, kv...)
-	base := CountLeaves(plain.Bytes())
-	extra := fields - base
-	if extra <= 0 {
-		return plain.Bytes()
-	}
-	// object_details of a vault has uuid and name: keep them, add the rest
-	// in groups of 16 so the object is deep as well as wide.
-	var od bytes.Buffer
-	odUUID, odName := "", ""
-	for i := 0; i+1 < len(kv); i += 2 {
-		switch kv[i] {
-		case "object_uuid":
-			odUUID = kv[i+1].(string)
-		case "object_details":
-			var v struct{ Name string }
-			_ = json.Unmarshal(kv[i+1].(json.RawMessage), &v)
-			odName = v.Name
-		}
-	}
-	od.WriteString(`{"uuid":`)
-	jsonString(&od, odUUID)
-	od.WriteString(`,"name":`)
-	jsonString(&od, odName)
-	od.WriteString(`,"attributes":{`)
-	for g := 0; g*16 < extra; g++ {
-		if g > 0 {
-			od.WriteByte(',')
-		}
-		fmt.Fprintf(&od, `"group%02d":{`, g)
-		for f := g * 16; f < min(extra, (g+1)*16); f++ {
-			if f > g*16 {
-				od.WriteByte(',')
-			}
-			fmt.Fprintf(&od, `"field%03d":"value %d"`, f, f)
-		}
-		od.WriteByte('}')
-	}
-	od.WriteString("}}")
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i] == "object_details" {
-			kv[i+1] = json.RawMessage(od.Bytes())
-		}
-	}
-	var b bytes.Buffer
-	obj(&b, kv...)
-	return b.Bytes()
+// BigRecord is an audit event (a firewall update) whose aux_info makes it
+// about size bytes.
+func (a *API) BigRecord(size int) []byte {
+	return fakekit.BigRecord(sample(7, auditKind{1, "updatfw", "account", ""}), "aux_info", size)
 }
 
-// CountLeaves counts the scalar and null values of a JSON document, arrays
-// counted as one value each, the way Wazuh's JSON decoder counts fields. It
-// returns -1 for invalid JSON.
-func CountLeaves(doc []byte) int {
-	var v any
-	if err := json.Unmarshal(doc, &v); err != nil {
-		return -1
-	}
-	var count func(any) int
-	count = func(v any) int {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return 1
-		}
-		n := 0
-		for _, c := range m {
-			n += count(c)
-		}
-		return n
-	}
-	return count(v)
+// WideRecord is an audit event (a vault update) with n leaf fields, the
+// extra ones in object_details.attributes.
+func (a *API) WideRecord(n int) []byte {
+	return fakekit.WideRecord(sample(11, auditKind{1, "update", "vault", ""}), "object_details.attributes", n)
 }

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/samples.jsonl")
@@ -142,45 +143,13 @@ func TestAuditActionsTerse(t *testing.T) {
 	}
 }
 
-func TestBigEvent(t *testing.T) {
-	for _, size := range []int{0, 2000, 60000, 200000} {
-		ev := BigEvent(size)
-		if !json.Valid(ev) {
-			t.Fatalf("BigEvent(%d) is not JSON", size)
-		}
-		if size > 1500 && len(ev) != size {
-			t.Errorf("BigEvent(%d) has %d bytes", size, len(ev))
-		}
-		var v struct {
-			AuxInfo string `json:"aux_info"`
-		}
-		_ = json.Unmarshal(ev, &v)
-		if size > 1500 && len(v.AuxInfo) < size-1500 {
-			t.Errorf("BigEvent(%d): aux_info only %d bytes", size, len(v.AuxInfo))
-		}
-	}
-}
-
-func TestWideEvent(t *testing.T) {
-	for _, fields := range []int{10, 40, 256, 257, 300, 1100} {
-		ev := WideEvent(fields)
-		got := CountLeaves(ev)
-		if fields >= 40 && got != fields {
-			t.Errorf("WideEvent(%d) has %d leaves", fields, got)
-		}
-		if fields < 40 && got < fields {
-			t.Errorf("WideEvent(%d) has only %d leaves", fields, got)
-		}
-	}
-}
-
 func TestGenerateEventUnknownFeaturePanics(t *testing.T) {
 	defer func() {
 		if recover() == nil {
 			t.Fatal("no panic")
 		}
 	}()
-	GenerateEvent("nope", 0, rand.New(rand.NewPCG(1, 1)), testStart)
+	GenerateEvent("nope", 0, fakekit.NewGen(1, 1), testStart)
 }
 
 func compact(t *testing.T, b []byte) []byte {

@@ -7,12 +7,14 @@ package fakeapi
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // TAP's documented budgets per credential and rolling 24 hours.
@@ -46,28 +48,22 @@ type Options struct {
 	SIEMBudget, PeopleBudget int
 }
 
-// event is one SIEM record: TAP files it under its "creation time" (the
-// later of click/message time and threat time) but shows it only once
-// indexed.
-type event struct {
-	array   string
-	filed   time.Time
-	visible time.Time
-	raw     []byte
-}
-
 // API is the fake; it implements http.Handler.
 type API struct {
-	mu        sync.Mutex
-	o         Options
-	rng       *rand.Rand
-	seq       int
-	events    []event
-	users     [][]byte
-	spent     map[string][]time.Time
-	rejected  int
-	intervals []string
+	fakekit.RequestLog
+	mu  sync.Mutex
+	o   Options
+	rng *fakekit.Gen
+	seq int
+	// arrays holds each record array's backlog: TAP files a record under its
+	// "creation time" (the later of click/message time and threat time)
+	// but shows it only once indexed (Entry.Visible).
+	arrays map[string]*fakekit.Backlog
+	users  [][]byte
+	spent  map[string][]time.Time
 }
+
+var _ fakekit.Fake = (*API)(nil)
 
 // New builds a fake with its initial backlog.
 func New(o Options) *API {
@@ -83,7 +79,10 @@ func New(o Options) *API {
 	if o.PeopleBudget <= 0 {
 		o.PeopleBudget = DefaultPeopleBudget
 	}
-	a := &API{o: o, rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x7a9)), spent: map[string][]time.Time{}}
+	a := &API{o: o, rng: fakekit.NewGen(o.Seed, o.Seed^0x7a9), spent: map[string][]time.Time{}, arrays: map[string]*fakekit.Backlog{}}
+	for _, arr := range Arrays {
+		a.arrays[arr] = &fakekit.Backlog{}
+	}
 	now := o.Clock().UTC()
 	hours := (o.SIEM + o.PerHour - 1) / o.PerHour
 	// Whole hours ending an hour before the current one: clear of any
@@ -92,7 +91,7 @@ func New(o Options) *API {
 	for i := range o.SIEM {
 		at := base.Add(time.Duration(i/o.PerHour)*time.Hour + 30*time.Minute + time.Duration(i%o.PerHour)*10*time.Millisecond)
 		arr := Arrays[i%len(Arrays)]
-		a.events = append(a.events, event{array: arr, filed: at, visible: at, raw: a.record(arr, at, at)})
+		a.arrays[arr].Add(fakekit.Entry{At: at, Raw: a.record(arr, at, at)})
 	}
 	for range o.People {
 		a.users = append(a.users, a.user())
@@ -115,7 +114,7 @@ func (a *API) AppendSIEM(n int) {
 	for i := range n {
 		arr := Arrays[(a.seq+i)%len(Arrays)]
 		t := at.Add(time.Duration(i) * time.Millisecond)
-		a.events = append(a.events, event{array: arr, filed: t, visible: t, raw: a.record(arr, t, t)})
+		a.arrays[arr].Add(fakekit.Entry{At: t, Raw: a.record(arr, t, t)})
 	}
 }
 
@@ -136,7 +135,7 @@ func (a *API) AppendRaw(module string, raw []byte) {
 	switch module {
 	case "siem":
 		at := a.o.Clock().UTC().Add(-5 * time.Minute)
-		a.events = append(a.events, event{array: "clicksPermitted", filed: at, visible: at, raw: bytes.Clone(raw)})
+		a.arrays["clicksPermitted"].Add(fakekit.Entry{At: at, Raw: bytes.Clone(raw)})
 	case "people":
 		a.users = append(a.users, bytes.Clone(raw))
 	default:
@@ -149,21 +148,30 @@ func (a *API) AppendRaw(module string, raw []byte) {
 func (a *API) Add(array string, raw []byte, filed, visible time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.events = append(a.events, event{array: array, filed: filed.UTC(), visible: visible.UTC(), raw: bytes.Clone(raw)})
+	a.arrays[array].Add(fakekit.Entry{At: filed.UTC(), Visible: visible.UTC(), Raw: bytes.Clone(raw)})
 }
 
 // Intervals lists the interval parameters of the SIEM requests served.
 func (a *API) Intervals() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]string(nil), a.intervals...)
+	var out []string
+	for _, r := range a.Requests() {
+		if r.Path == "/v2/siem/all" && r.Status == http.StatusOK {
+			q, _ := url.ParseQuery(r.Query)
+			out = append(out, q.Get("interval"))
+		}
+	}
+	return out
 }
 
 // Rejected counts requests answered 429 for an exhausted budget.
 func (a *API) Rejected() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.rejected
+	n := 0
+	for _, r := range a.Requests() {
+		if r.Status == http.StatusTooManyRequests {
+			n++
+		}
+	}
+	return n
 }
 
 // Spent counts a pool's ("siem", "people") requests of the last 24 hours.
@@ -191,6 +199,10 @@ func textError(w http.ResponseWriter, code int, msg string) {
 
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.Record(w, r, a.o.Clock(), a.serve)
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		textError(w, http.StatusMethodNotAllowed, "only GET is supported")
 		return
@@ -216,7 +228,6 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(a.prune(pool, now)) >= budget {
 		// TAP: 429 until 24 hours after the oldest request, with no
 		// Retry-After and no rate-limit headers.
-		a.rejected++
 		textError(w, http.StatusTooManyRequests, "Too Many Requests")
 		return
 	}
@@ -239,21 +250,15 @@ func (a *API) siem(w http.ResponseWriter, r *http.Request, now time.Time) {
 		textError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	a.intervals = append(a.intervals, q.Get("interval"))
 	var b bytes.Buffer
 	b.WriteString(`{"queryEndTime":"` + end.Format("2006-01-02T15:04:05Z") + `"`)
 	for _, arr := range Arrays {
 		b.WriteString(`,"` + arr + `":[`)
-		n := 0
-		for _, e := range a.events {
-			if e.array != arr || e.filed.Before(start) || !e.filed.Before(end) || e.visible.After(now) {
-				continue
-			}
-			if n > 0 {
+		for i, e := range a.arrays[arr].Window(start, end, now) {
+			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.Write(e.raw)
-			n++
+			b.Write(e.Raw)
 		}
 		b.WriteByte(']')
 	}
@@ -435,4 +440,17 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("duration %q is longer than a day", s)
 	}
 	return d, nil
+}
+
+// Demo is the fake tools/fakeapi serves: the backlog spread over the whole
+// hours the span covers, a VAP report of one user per 20 events, and the
+// token as the service secret.
+func Demo(c fakekit.DemoConfig) fakekit.Demo {
+	hours := max(1, int((c.Span+time.Hour-1)/time.Hour))
+	const principal = "demo-principal"
+	api := New(Options{
+		Principal: principal, Secret: c.Token, Seed: uint64(c.Seed),
+		SIEM: c.Events, People: max(1, c.Events/20), PerHour: max(1, (c.Events+hours-1)/hours),
+	})
+	return fakekit.Demo{Fake: api, Secrets: map[string]string{"TAP_PRINCIPAL": principal, "TAP_SECRET": c.Token}}
 }

@@ -6,9 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // obj writes a JSON object with its keys in the given order (TAP's
@@ -71,18 +72,16 @@ func threatID(seed string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
-
 // record generates one realistic record of array, created at filed, its
 // threat condemned at threat.
 func (a *API) record(array string, filed, threat time.Time) []byte {
 	guid := strings.ReplaceAll(a.uuid(), "-", "")[:30]
-	class := pick(a.rng, classes)
+	class := fakekit.Pick(a.rng, classes)
 	switch array {
 	case "clicksPermitted", "clicksBlocked":
-		return Click(a.uuid(), guid, pick(a.rng, Recipients), class, filed, threat, a.rng.IntN(250))
+		return Click(a.uuid(), guid, fakekit.Pick(a.rng, Recipients), class, filed, threat, a.rng.IntN(250))
 	}
-	return Message(array, a.uuid(), guid, pick(a.rng, Recipients), pick(a.rng, subjects),
+	return Message(array, a.uuid(), guid, fakekit.Pick(a.rng, Recipients), fakekit.Pick(a.rng, subjects),
 		[]Threat{{ID: threatID(guid), Classification: class, Status: "active", Time: threat}}, filed, a.rng.IntN(100))
 }
 
@@ -229,28 +228,17 @@ func (a *API) user() []byte {
 	)
 }
 
-// BigRecord returns a permitted click with a user agent of about size bytes.
-func BigRecord(size int) []byte {
+// BigRecord is a permitted click whose user agent makes it about size
+// bytes.
+func (a *API) BigRecord(size int) []byte {
 	at := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-	base := Click("big-1", "bigguid000000000000000000000001", Recipients[0], "phish", at, at, 1)
-	ua := strings.Repeat("Mozilla/5.0 (X11; Linux x86_64) ", size/32+1)[:max(size, 0)]
-	return bytes.Replace(base, []byte(`"userAgent":"`), []byte(`"userAgent":"`+ua), 1)
+	return fakekit.BigRecord(Click("big-1", "bigguid000000000000000000000001", Recipients[0], "phish", at, at, 1), "userAgent", size)
 }
 
-// WideRecord returns a permitted click with about n leaf fields, the
-// extra ones nested two levels deep under "x_fake_attributes" (a field TAP
-// does not send: it exists to test the field budget).
-func WideRecord(n int) []byte {
+// WideRecord is a permitted click with about n leaf fields, the extra ones
+// under "x_fake_attributes" (a field TAP does not send: it exists to test
+// the field budget).
+func (a *API) WideRecord(n int) []byte {
 	at := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-	base := Click("wide-1", "wideguid00000000000000000000001", Recipients[1], "phish", at, at, 2)
-	var groups []any
-	for g := 0; g*16 < n; g++ {
-		var kv []any
-		for f := 0; f < 16 && g*16+f < n; f++ {
-			kv = append(kv, fmt.Sprintf("field%03d", g*16+f), fmt.Sprintf("v%d", g*16+f))
-		}
-		groups = append(groups, fmt.Sprintf("group%02d", g), objRaw(kv...))
-	}
-	extra := append([]byte(`,"x_fake_attributes":`), objRaw(groups...)...)
-	return append(base[:len(base)-1], append(extra, '}')...)
+	return fakekit.WideRecord(Click("wide-1", "wideguid00000000000000000000001", Recipients[1], "phish", at, at, 2), "x_fake_attributes", n)
 }
