@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 	"github.com/wodlekit/wodlekit/vendors/onepassword/fakeapi"
 )
 
@@ -119,7 +119,7 @@ func backlog(n int) (*fakeapi.API, int) {
 		Events: map[string]int{fakeapi.FeatureSignInAttempts: per, fakeapi.FeatureItemUsages: per},
 		Seed:   42, Start: start, Span: 99 * time.Hour,
 	})
-	rng := rand.New(rand.NewPCG(42, 3))
+	rng := fakekit.NewGen(42, 3)
 	audit := n - 2*per
 	step := 99 * time.Hour / time.Duration(audit)
 	for i := range audit {
@@ -134,8 +134,8 @@ func backlog(n int) (*fakeapi.API, int) {
 		}
 		api.AppendRaw(fakeapi.FeatureAuditEvents, ev)
 	}
-	api.AppendRaw(fakeapi.FeatureAuditEvents, fakeapi.BigEvent(100_000))
-	api.AppendRaw(fakeapi.FeatureAuditEvents, fakeapi.WideEvent(400))
+	api.AppendRaw(fakeapi.FeatureAuditEvents, api.BigRecord(100_000))
+	api.AppendRaw(fakeapi.FeatureAuditEvents, api.WideRecord(400))
 	return api, 2*per + audit + 2
 }
 
