@@ -3,7 +3,7 @@
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Modules whose tests run here; tools/rulekit and tools/pkgbuild have their own targets.
-GO_TEST_MODULES = runtime $(wildcard vendors/*) cmd tools/fakeapi
+GO_TEST_MODULES = runtime $(wildcard vendors/*) cmd tools/fakeapi tools/vendorlint
 
 .PHONY: fmt-check
 fmt-check: ## gofmt must change nothing
@@ -48,5 +48,5 @@ demo: build ## run every vendor through its run.sh against its fake API, twice
 	@tools/demo/demo.sh $(VENDORS)
 
 .PHONY: test
-test: fmt-check tidy-check vet test-go test-rulekit test-rules test-packaging fuzz demo ## everything CI runs
+test: check-vendors fmt-check tidy-check vet test-go test-rulekit test-rules test-packaging fuzz demo ## everything CI runs
 	@echo "make test: all checks passed"

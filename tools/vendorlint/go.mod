@@ -1,0 +1,3 @@
+module github.com/wodlekit/wodlekit/tools/vendorlint
+
+go 1.26
