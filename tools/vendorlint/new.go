@@ -52,7 +52,9 @@ func newVendor(root, name, title, prefix string) error {
 		}
 	}
 	steps := []func() error{
-		func() error { return appendLine(filepath.Join(root, "rules", "registry.tsv"), fmt.Sprintf("%s\t%d\t%d\t%s", name, first, first+99, title)) },
+		func() error {
+			return appendLine(filepath.Join(root, "rules", "registry.tsv"), fmt.Sprintf("%s\t%d\t%d\t%s", name, first, first+99, title))
+		},
 		func() error { return addReadmeRow(filepath.Join(root, "README.md"), s) },
 		func() error { return registerFake(filepath.Join(root, "tools", "fakeapi", "main.go"), s) },
 		func() error { return goCmd(root, "", "work", "edit", "-use=./vendors/"+name) },
