@@ -8,7 +8,13 @@ import (
 	"unicode/utf8"
 )
 
-// Decode reads one page from r. Records keep pointing into the body read,
+// Decode reads one page from r and holds it to spec's page contract: the
+// body is an object (an array when spec.Arrays has ""), every record array
+// is present and an array (an empty one is a real empty page), and every
+// declared Member is present unless optional, of its Type, and not empty
+// when NonEmpty. A valid body that breaks it fails with ErrContract,
+// naming each member and what was found; syntax and truncation errors
+// come first. Records keep pointing into the body read,
 // compacted in place when sent with whitespace, so a page costs about its
 // own size in memory whatever the backlog. Any syntax error, a truncated
 // body or trailing garbage fails the whole page: a page is emitted entirely
@@ -22,6 +28,9 @@ func Decode(r io.Reader, spec *Spec) (*Page, error) {
 	}
 	body, err := readBody(r, limit)
 	d := &decoder{buf: body, spec: spec, page: &Page{Meta: map[string][]byte{}}, stack: make([]bool, 0, 64)}
+	if len(spec.Members) > 0 {
+		d.seen = make([]seen, len(spec.Members))
+	}
 	if err != nil {
 		return nil, d.wrap(err)
 	}
@@ -31,6 +40,9 @@ func Decode(r io.Reader, spec *Spec) (*Page, error) {
 	}
 	if i = skipSpace(body, i); i < len(body) {
 		return nil, fmt.Errorf("decode page: unexpected data after the JSON document at offset %d", i)
+	}
+	if err := d.contract(body[skipSpace(body, 0)]); err != nil {
+		return nil, err
 	}
 	d.setFields()
 	return d.page, nil
@@ -84,6 +96,11 @@ type decoder struct {
 	// two or three small allocations per record.
 	fieldBytes []byte
 	spans      []span
+	// The page contract: record arrays found, what was found at each
+	// declared member, and the violations met (see contract.go).
+	arrays     []string
+	seen       []seen
+	violations []violation
 }
 
 // DefaultMaxBytes bounds one page's body when Spec.MaxBytes is unset:
@@ -122,19 +139,22 @@ func (d *decoder) walk(i int, path string, depth int) (int, error) {
 	switch b[i] {
 	case '[':
 		if isArray {
+			d.arrays = append(d.arrays, path)
 			return d.records(i, path, kind, depth)
 		}
 	case '{':
 		if isArray {
-			// An error object where the records should be (Okta's
-			// {"errorCode":...}) must not read as an empty page.
-			return i, fmt.Errorf("%s is a JSON object, expected an array of records", describePath(path))
+			break // a contract violation, judged below once scanned
 		}
 		if depth >= maxDepth {
 			return i, &syntaxError{off: i, msg: "exceeded max depth"}
 		}
 		i = skipSpace(b, i+1)
-		if i < len(b) && b[i] == '}' {
+		empty := i < len(b) && b[i] == '}'
+		if d.seen != nil {
+			d.note(path, '{', empty)
+		}
+		if empty {
 			return i + 1, nil
 		}
 		for {
@@ -168,8 +188,15 @@ func (d *decoder) walk(i int, path string, depth int) (int, error) {
 	if err != nil {
 		return end, err
 	}
-	if isArray && b[i] != 'n' {
-		return end, fmt.Errorf("%s is a JSON %s, expected an array of records", describePath(path), kindName(b[i]))
+	if isArray {
+		// An error object, null or anything else where the records
+		// should be (Okta's {"errorCode":...}) must not read as an
+		// empty page.
+		d.violate(path, fmt.Sprintf("%s is a JSON %s, expected an array of records", describePath(path), kindName(b[i])))
+		return end, nil
+	}
+	if d.seen != nil {
+		d.note(path, b[i], end-i == 2 && b[i] == '"' || b[i] == '[' && b[skipSpace(b, i+1)] == ']')
 	}
 	if spaced {
 		d.page.Meta[path] = appendCompact(nil, b[i:end])

@@ -89,13 +89,6 @@ func TestDecodeRecords(t *testing.T) {
 			meta:  map[string]string{},
 		},
 		{
-			name: "null where the array is expected: no records",
-			spec: Spec{Arrays: map[string]string{"items": "e"}},
-			body: `{"items":null,"cursor":"c"}`,
-			want: []string{},
-			meta: map[string]string{"items": "null", "cursor": `"c"`},
-		},
-		{
 			name:   "empty array and empty records",
 			spec:   Spec{Arrays: map[string]string{"items": "e"}, Fields: []string{"id"}},
 			body:   `{"items":[ { } , {}]}`,

@@ -3,12 +3,18 @@
 // keys, loses integer precision), memory bounded by one page.
 package jsonrec
 
-// Spec says where a page keeps its records.
+// Spec says where a page keeps its records, and what else a page must
+// carry: it is the page contract of an API (see Decode).
 type Spec struct {
 	// Arrays maps the dotted path of each record array ("items",
 	// "response.authlogs") to the kind given to its records. The path ""
-	// means the document itself is the array (Okta).
+	// means the document itself is the array (Okta). Every array must be
+	// present in every page and be an array; an empty array is a real
+	// empty page.
 	Arrays map[string]string
+	// Members are the values outside the record arrays a page must carry
+	// (a cursor, a has_more flag, an envelope), with their JSON types.
+	Members []Member
 	// Fields lists top-level string or number fields captured from each
 	// record ("uuid"), in this order, for IDs and cursors.
 	Fields []string

@@ -184,6 +184,10 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			c.moduleError(mr, log, err)
 			return
 		}
+		if err := checkCursor(pg.Next); err != nil {
+			c.moduleError(mr, log, DecodeError(fmt.Errorf("module %s: %w", name, err)))
+			return
+		}
 		// De-duplication below needs the previous page's IDs committed.
 		if !waitCommit() {
 			return

@@ -17,7 +17,10 @@ import (
 )
 
 // Vendor is everything the runtime needs to know about one SaaS vendor.
-// A vendor package exposes `func New() runner.Vendor`.
+// A vendor package exposes `func New() runner.Vendor`. Its modules keep
+// the page contract: every answer is decoded against a jsonrec.Spec that
+// declares its record arrays and required members (FetchPage), and an
+// answer off it is a decode error, never an empty page.
 type Vendor struct {
 	// Name is the integration value and the event namespace ("onepassword").
 	// It must not contain aws, gcp, github, office365, virustotal or
@@ -136,11 +139,15 @@ type PageRequest struct {
 	Page int
 }
 
-// Page is one API page, decoded.
+// Page is one API page, decoded. An answer that is not the documented
+// shape must be an error from Fetch, not a Page with no records: the
+// cursor would move past the events it stands for.
 type Page struct {
 	Records []Record
 	// Next is the cursor to save once this page's records reached the sink.
-	// It must let a later run resume exactly after this page.
+	// It must let a later run resume exactly after this page. An empty
+	// one (nil, null, "", {}, []) or invalid JSON fails the module with a
+	// decode error before the page is delivered.
 	Next json.RawMessage
 	// More reports whether another page may follow right away; false ends
 	// the module's run (caught up).

@@ -52,6 +52,11 @@ type Harness struct {
 	// EmptyPages is how many pages an empty backlog may take (default 2):
 	// a windowed API walks and saves one window per page even when empty.
 	EmptyPages int
+	// Answers declare, from the vendor's documentation, where its answers
+	// keep their record arrays, required members and cursors: the page
+	// contract case rewrites them into every shape off the contract. Every
+	// module needs one.
+	Answers []Answer
 	// Exec, when set, is the command that runs the vendor as a real process
 	// (the test binary itself with ExecEnv=1, see Main); the kill -9 and
 	// SIGTERM tests need it.
@@ -482,6 +487,8 @@ func Conformance(t *testing.T, h Harness) {
 			}
 		}
 	})
+
+	t.Run("an answer off the page contract is an error, never an empty page", func(t *testing.T) { pageContract(t, h) })
 
 	if len(h.Exec) > 0 {
 		t.Run("kill -9 at many points loses nothing", func(t *testing.T) { killNine(t, h) })

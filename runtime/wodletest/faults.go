@@ -23,6 +23,9 @@ type Fault struct {
 	// Truncate lets the real fake answer but cuts its body in half, with
 	// the full Content-Length announced (a connection lost mid-body).
 	Truncate bool
+	// Rewrite lets the real fake answer and serves rewrite(body) instead
+	// of its body (an API or a proxy answering another shape).
+	Rewrite func(body []byte) []byte
 	// Path, when set, applies the fault only to requests for this path.
 	Path string
 }
@@ -120,6 +123,17 @@ func (f *FaultInjector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				_ = conn.Close()
 			}
 		}
+		return
+	case ft.Rewrite != nil:
+		rec := &recorder{header: http.Header{}}
+		f.next.ServeHTTP(rec, r)
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		body := ft.Rewrite(rec.body)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.statusOr200())
+		_, _ = w.Write(body)
 		return
 	case ft.Status != 0:
 		for k, v := range ft.Header {

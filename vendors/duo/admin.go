@@ -34,7 +34,8 @@ type adminLog struct {
 // adminFields tell administrator events apart: they carry no ID.
 var adminFields = []string{"timestamp", "action", "username", "object", "description"}
 
-var adminSpec = jsonrec.Spec{Arrays: map[string]string{"response": "administrator"}, Fields: adminFields}
+var adminSpec = jsonrec.Spec{Arrays: map[string]string{"response": "administrator"}, Fields: adminFields,
+	Members: []jsonrec.Member{{Path: "stat", Type: jsonrec.String}}}
 
 func newAdminLog(env *runner.Env, s *Settings) *adminLog { return &adminLog{env: env, s: s} }
 

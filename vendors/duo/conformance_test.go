@@ -64,7 +64,24 @@ func harness() wodletest.Harness {
 		RecordID:  recordID,
 		Module:    "authentication",
 		FaultPath: fakeapi.Path(fakeapi.Authentication),
+		Answers:   answers(),
 		Exec:      []string{os.Args[0], "-test.run=^$"},
+	}
+}
+
+// answers: {"stat":"OK","response":...}; v2 logs answer an object with
+// the log's array and metadata (next_offset absent or null on the last
+// page), the v1 administrator log an array.
+func answers() []wodletest.Answer {
+	v2 := func(log, array string) wodletest.Answer {
+		return wodletest.Answer{Module: log, Path: fakeapi.Path(log), Records: []string{array},
+			Required: []string{"stat", "response.metadata"}, Cursors: []string{"response.metadata.next_offset"}}
+	}
+	return []wodletest.Answer{
+		v2(fakeapi.Authentication, "response.authlogs"),
+		v2(fakeapi.Telephony, "response.items"),
+		v2(fakeapi.Activity, "response.items"),
+		{Module: fakeapi.Administrator, Path: fakeapi.Path(fakeapi.Administrator), Records: []string{"response"}, Required: []string{"stat"}},
 	}
 }
 

@@ -221,8 +221,8 @@ func TestParseNextOffset(t *testing.T) {
 	}{
 		{``, "", false, false},
 		{`null`, "", false, false},
-		{`""`, "", false, false},
-		{`[]`, "", false, false},
+		{`""`, "", false, true},
+		{`[]`, "", false, true},
 		{`["1547486297000","5bea1c1e-612c-4f1d-b310-75fd31385b15"]`, "1547486297000,5bea1c1e-612c-4f1d-b310-75fd31385b15", true, false},
 		{`[1547486297000,"5bea"]`, "1547486297000,5bea", true, false},
 		{`"1666714065304,5bf1a860-fe39-49e3-be29-217659663a74"`, "1666714065304,5bf1a860-fe39-49e3-be29-217659663a74", true, false},

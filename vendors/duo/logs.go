@@ -61,7 +61,17 @@ type windowLog struct {
 }
 
 func newWindowLog(env *runner.Env, s *Settings, k logKind) *windowLog {
-	return &windowLog{env: env, s: s, k: k, spec: jsonrec.Spec{Arrays: map[string]string{k.array: k.eventType}, Fields: k.idFields}}
+	return &windowLog{env: env, s: s, k: k, spec: jsonrec.Spec{Arrays: map[string]string{k.array: k.eventType}, Fields: k.idFields, Members: v2Members}}
+}
+
+// v2Members: a v2 answer is {"stat":"OK","response":{<array>:[...],
+// "metadata":{...}}}; next_offset is absent or null on a window's last
+// page, else a string (telephony, activity) or an array (authentication).
+// An answer without metadata must not read as the end of the window.
+var v2Members = []jsonrec.Member{
+	{Path: "stat", Type: jsonrec.String},
+	{Path: "response.metadata", Type: jsonrec.Object},
+	{Path: "response.metadata.next_offset", Type: jsonrec.Null | jsonrec.String | jsonrec.Array, Optional: true, NonEmpty: true},
 }
 
 // Name implements runner.Module.

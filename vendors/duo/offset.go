@@ -11,8 +11,9 @@ import (
 // sends it and returns the value to send back as the next_offset
 // parameter. Authentication logs send an array of strings (timestamp and
 // txid), joined with a comma as Duo's documentation and Go client do;
-// telephony and activity logs send one string. Absent, null, "" and []
-// mean the window has no more pages (ok false).
+// telephony and activity logs send one string. Absent and null mean the
+// window has no more pages (ok false); "" and [] are errors, not the end
+// of a window (the page contract refuses them before this runs).
 func ParseNextOffset(raw []byte) (param string, ok bool, err error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -24,14 +25,17 @@ func ParseNextOffset(raw []byte) (param string, ok bool, err error) {
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", false, fmt.Errorf("next_offset: %w", err)
 		}
-		return s, s != "", nil
+		if s == "" {
+			return "", false, fmt.Errorf("next_offset is an empty string")
+		}
+		return s, true, nil
 	case '[':
 		var parts []json.RawMessage
 		if err := json.Unmarshal(raw, &parts); err != nil {
 			return "", false, fmt.Errorf("next_offset: %w", err)
 		}
 		if len(parts) == 0 {
-			return "", false, nil
+			return "", false, fmt.Errorf("next_offset is an empty array")
 		}
 		strs := make([]string, len(parts))
 		for i, p := range parts {

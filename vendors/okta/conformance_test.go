@@ -31,6 +31,9 @@ func harness() wodletest.Harness {
 		IDField:   "uuid",
 		Module:    "system",
 		FaultPath: "/api/v1/logs",
+		// A System Log page is a bare array of LogEvents; the cursor is
+		// the Link header's next URL, not in the body.
+		Answers: []wodletest.Answer{{Module: "system", Path: "/api/v1/logs", Array: true}},
 		// One module: a backlog of 60 would be used up before the later kills.
 		KillBacklog: 400,
 		Exec:        []string{os.Args[0], "-test.run=^$"},

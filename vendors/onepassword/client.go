@@ -121,8 +121,12 @@ func (c *client) introspect(ctx context.Context) ([]string, error) {
 	return out.Features, nil
 }
 
-// pageSpec: a page is {"cursor":..., "has_more":..., "items":[...]}.
-var pageSpec = jsonrec.Spec{Arrays: map[string]string{"items": ""}, Fields: []string{"uuid"}}
+// pageSpec: a page is {"cursor":..., "has_more":..., "items":[...]}, the
+// cursor an opaque string 1Password takes back as it gave it.
+var pageSpec = jsonrec.Spec{Arrays: map[string]string{"items": ""}, Fields: []string{"uuid"}, Members: []jsonrec.Member{
+	{Path: "cursor", Type: jsonrec.String, NonEmpty: true},
+	{Path: "has_more", Type: jsonrec.Bool},
+}}
 
 // post sends one Events API request and decodes the page.
 func (c *client) post(ctx context.Context, feature string, body []byte) (*jsonrec.Page, error) {

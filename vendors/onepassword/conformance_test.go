@@ -35,8 +35,20 @@ func harness() wodletest.Harness {
 		IDField:   "uuid",
 		Module:    "auditevents",
 		FaultPath: "/api/v2/auditevents",
+		Answers:   answers(),
 		Exec:      []string{os.Args[0], "-test.run=^$"},
 	}
+}
+
+// answers: every Events API page is {"cursor", "has_more", "items"}
+// (the Events API reference), the cursor an opaque non-empty string.
+func answers() []wodletest.Answer {
+	var out []wodletest.Answer
+	for _, f := range fakeapi.Features() {
+		out = append(out, wodletest.Answer{Module: f, Path: "/api/v2/" + f,
+			Records: []string{"items"}, Required: []string{"cursor", "has_more"}, Cursors: []string{"cursor"}})
+	}
+	return out
 }
 
 func TestConformance(t *testing.T) { wodletest.Conformance(t, harness()) }

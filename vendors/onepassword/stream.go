@@ -64,14 +64,9 @@ func (s *stream) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Pag
 	if err != nil {
 		return nil, err
 	}
-	cursor, ok := page.String("cursor")
-	if !ok || cursor == "" {
-		return nil, runner.DecodeError(fmt.Errorf("POST /api/v2/%s: response has no cursor", s.name))
-	}
-	more, ok := page.Bool("has_more")
-	if !ok {
-		return nil, runner.DecodeError(fmt.Errorf("POST /api/v2/%s: response has no has_more boolean", s.name))
-	}
+	// pageSpec's contract made both present and typed.
+	cursor, _ := page.String("cursor")
+	more, _ := page.Bool("has_more")
 	next, err := json.Marshal(cursor)
 	if err != nil {
 		return nil, fmt.Errorf("encode cursor: %w", err)

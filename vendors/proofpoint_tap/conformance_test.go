@@ -49,6 +49,12 @@ func harness() wodletest.Harness {
 		IDField:   "id",
 		Module:    "siem",
 		FaultPath: "/v2/siem/all",
+		// /v2/siem/all answers its four arrays always, empty or not; the
+		// VAP report its users and the report's interval.
+		Answers: []wodletest.Answer{
+			{Module: "siem", Path: "/v2/siem/all", Records: []string{"clicksPermitted", "clicksBlocked", "messagesDelivered", "messagesBlocked"}},
+			{Module: "people", Path: "/v2/people/vap", Records: []string{"users"}, Required: []string{"interval"}},
+		},
 		// Two modules: a backlog of 60 each is used up before the later
 		// kills; 200 SIEM records still fit the day of lookback (20 hours).
 		KillBacklog: 200,

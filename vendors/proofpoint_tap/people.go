@@ -18,7 +18,10 @@ import (
 // VAPUser is the event type of one Very Attacked People report row.
 const VAPUser = "vap_user"
 
-var peopleSpec = jsonrec.Spec{Arrays: map[string]string{"users": VAPUser}}
+// peopleSpec: the report's users, and its interval, which names the
+// report in every row's ID.
+var peopleSpec = jsonrec.Spec{Arrays: map[string]string{"users": VAPUser},
+	Members: []jsonrec.Member{{Path: "interval", Type: jsonrec.String, NonEmpty: true}}}
 
 // reportFields are the report-level values copied into every user's
 // event, as TAP wrote them (averageAttackIndex and the threshold are

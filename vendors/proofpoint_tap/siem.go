@@ -41,7 +41,8 @@ const (
 	MessageBlocked   = "message_blocked"
 )
 
-// siemSpec: one /v2/siem/all answer holds four record arrays.
+// siemSpec: one /v2/siem/all answer holds four record arrays, always, even
+// when empty: one missing is an error, not a quiet hour.
 var siemSpec = jsonrec.Spec{
 	Arrays: map[string]string{
 		"clicksPermitted":   ClickPermitted,
