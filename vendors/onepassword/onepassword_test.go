@@ -320,7 +320,7 @@ func TestCursorSequence(t *testing.T) {
 	}
 	ev := run() // the page without a cursor
 	errs := wodletest.Errors(ev)
-	if len(errs) != 1 || errs[0]["error_kind"] != "decode" || !strings.Contains(errs[0]["error_message"].(string), "no cursor") {
+	if len(errs) != 1 || errs[0]["error_kind"] != "decode" || !strings.Contains(errs[0]["error_message"].(string), `"cursor" is absent`) {
 		t.Fatalf("want one decode error about the cursor, got %v", errs)
 	}
 	if n := len(wodletest.Records(run())); n != 1 {
