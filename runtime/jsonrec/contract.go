@@ -132,7 +132,7 @@ func (d *decoder) contract(root byte) error {
 		case m.Type&typeOf(s.kind) == 0:
 			d.violate(m.Path, fmt.Sprintf("%s is a JSON %s, expected %s", describePath(m.Path), kindName(s.kind), m.Type))
 		case m.NonEmpty && s.empty:
-			d.violate(m.Path, fmt.Sprintf("%s is an empty %s, expected a non-empty one", describePath(m.Path), typeName(s.kind)))
+			d.violate(m.Path, fmt.Sprintf("%s is an empty %s, expected a non-empty one", describePath(m.Path), kindName(s.kind)))
 		}
 	}
 	if len(d.violations) == 0 {
@@ -166,16 +166,4 @@ func (d *decoder) parentNote(path string) string {
 			return fmt.Sprintf(" (%q is an array of records)", p)
 		}
 	}
-}
-
-func typeName(c byte) string {
-	switch c {
-	case '"':
-		return "string"
-	case '[':
-		return "array"
-	case '{':
-		return "object"
-	}
-	return kindName(c)
 }
