@@ -65,6 +65,19 @@ func (a Answer) mutations() []mutation {
 		set("absent", p, absent{}, "absent")
 		set("null", p, nil, "null")
 		set("a string", p, "none", "string")
+		set("an object", p, map[string]any{}, "object")
+	}
+	if len(a.Records) > 1 {
+		want := []string{"absent"}
+		for _, p := range a.Records {
+			want = append(want, fmt.Sprintf("%q", p))
+		}
+		out = append(out, mutation{"every record array absent", func(doc any) any {
+			for _, p := range a.Records {
+				doc = setPath(doc, p, absent{})
+			}
+			return doc
+		}, want})
 	}
 	for _, p := range a.Required {
 		set("absent", p, absent{}, "absent")
