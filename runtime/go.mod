@@ -9,3 +9,5 @@ require (
 	golang.org/x/sync v0.25.0
 	golang.org/x/time v0.16.0
 )
+
+require golang.org/x/sys v0.38.0

@@ -124,6 +124,7 @@ func TestQueueErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer q.Close()
+	q.reconnectFor = 100 * time.Millisecond // nobody binds the path again
 	srv2.Close()
 	err = q.Write(context.Background(), []byte("{}\n"))
 	if err == nil || !strings.Contains(err.Error(), "wazuh-manager") {

@@ -412,14 +412,17 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 		return ExitFailed
 	}
 
-	var sink emit.Sink = emit.NewWriter(io.Stdout)
+	var sink, fallback emit.Sink = emit.NewWriter(io.Stdout), nil
 	if s.cfg.Sink == "wazuh-queue" {
 		q, err := emit.NewQueue(s.cfg.QueueSocket, "command_"+s.cfg.Tag, s.cfg.QueueEPS)
 		if err != nil {
 			fatal(v, io, s, kindSink, err.Error())
 			return ExitFailed
 		}
-		sink = q
+		// The binary still runs under the command wodle, which forwards
+		// its stdout: a way for the error events that does not go
+		// through the socket that failed.
+		sink, fallback = q, sink
 	}
 	defer func() { _ = sink.Close() }()
 
@@ -447,7 +450,7 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 	}()
 
 	c := &collection{
-		vendor: v, cfg: s.cfg, env: env, sink: sink, store: store, log: s.log,
+		vendor: v, cfg: s.cfg, env: env, sink: sink, fallback: fallback, store: store, log: s.log,
 		all: flags.All, dryRun: flags.DryRun, since: started.Add(-s.cfg.Lookback()), started: started, stop: stop,
 		enc: emit.NewEncoder(emit.Options{Integration: v.Name, MaxLineBytes: s.cfg.MaxLineBytes, MaxFields: s.cfg.MaxFields}),
 	}

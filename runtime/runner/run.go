@@ -43,9 +43,13 @@ type collection struct {
 	// events and bytes count what all modules delivered: the caps are per
 	// run because Wazuh buffers the whole run's output (64 MiB at most).
 	events, bytes atomic.Int64
-	// sinkFailed records that events could not be delivered at all.
+	// sinkFailed records that a page could not be delivered.
 	sinkMu     sync.Mutex
 	sinkFailed error
+	// fallback, when set, takes the runtime events (errors, summaries)
+	// the sink cannot: stdout, the command wodle's channel, for the queue
+	// sink.
+	fallback emit.Sink
 }
 
 // moduleRun is the bookkeeping of one module in one run.
@@ -231,9 +235,8 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			mr.Folded += marks.Folded
 			mr.BigInts += marks.BigInts
 		}
-		if err := c.deliver(lines); err != nil {
-			mr.Status, mr.StoppedBy = failedOrPartial(mr), "error"
-			log.Error("events could not be delivered; the cursor stays before this page", "err", err)
+		if err := c.deliver(ctx, lines); err != nil {
+			c.sinkStopped(ctx, mr, log, err)
 			return
 		}
 		mr.Bytes += int64(len(lines))
@@ -365,22 +368,64 @@ func (c *collection) pause(ctx context.Context, d time.Duration) error {
 
 var errSignal = errors.New("stopped by signal")
 
-// deliver hands a page to the sink. The sink is not cancelled by signals
-// or the deadline: a page is delivered whole, then the run stops.
-func (c *collection) deliver(lines []byte) error {
+// deliver hands a page to the sink and, for a sink that can tell
+// (emit.Settler), waits until Wazuh took it: only then may its cursor be
+// committed. Both are bounded by the run deadline and by signals, so a
+// sink that blocks cannot hold the run past them.
+func (c *collection) deliver(ctx context.Context, lines []byte) error {
 	if len(lines) == 0 {
 		return nil
 	}
-	if err := c.sink.Write(context.Background(), lines); err != nil {
-		c.sinkMu.Lock()
-		if c.sinkFailed == nil {
-			c.sinkFailed = err
-		}
-		c.sinkMu.Unlock()
+	if err := c.sink.Write(ctx, lines); err != nil {
 		return err
+	}
+	if s, ok := c.sink.(emit.Settler); ok {
+		return s.Settle(ctx)
 	}
 	return nil
 }
+
+// sinkStopped ends a module whose page did not reach Wazuh; the cursor
+// stays before the page. Only an interrupted wait for the pacer or for
+// another module's page is a plain stop: a sink that did not take the
+// page (blocked, gone) fails the run with an error event, which goes to
+// the fallback sink since this one is failing.
+func (c *collection) sinkStopped(ctx context.Context, mr *moduleRun, log *slog.Logger, err error) {
+	if reason := c.interrupted(ctx); reason != "" && !errors.Is(err, emit.ErrBlocked) {
+		mr.StoppedBy = reason
+		log.Warn("stopped before the page reached Wazuh; it is sent again next run", "reason", reason, "err", err)
+		return
+	}
+	c.fail(err)
+	mr.Status, mr.StoppedBy = failedOrPartial(mr), "error"
+	msg := c.scrub(err.Error())
+	if reason := c.interrupted(ctx); reason != "" {
+		msg += "; stopped by " + reason
+	}
+	msg += "; the cursor stays before this page"
+	log.Error("events could not be delivered; the cursor stays before this page", "err", err)
+	c.emitError(mr.Module, kindSink, 0, msg)
+}
+
+// fail records that events could not be delivered: the exit status says so.
+func (c *collection) fail(err error) {
+	c.sinkMu.Lock()
+	defer c.sinkMu.Unlock()
+	if c.sinkFailed == nil {
+		c.sinkFailed = err
+	}
+}
+
+// failed returns the sink's first failure, if any.
+func (c *collection) failed() error {
+	c.sinkMu.Lock()
+	defer c.sinkMu.Unlock()
+	return c.sinkFailed
+}
+
+// runtimeEventWait bounds the send of one error or summary event: they
+// must go out after the deadline or a signal too, but never hang the exit.
+const runtimeEventWait = 5 * time.Second
 
 func (c *collection) emitError(module, kind string, status int, msg string) {
 	ev := errorEvent{EventType: "error", Module: module, ErrorKind: kind, ErrorMessage: msg,
@@ -419,7 +464,28 @@ func (c *collection) emitRuntime(v any) {
 		c.log.Error("encode runtime event", "err", err)
 		return
 	}
-	if err := c.deliver(line); err != nil {
+	// Once the sink failed a page, runtime events go straight to the
+	// fallback: the error saying so must not wait on the failing sink.
+	if c.fallback != nil && c.failed() != nil {
+		c.writeFallback(line)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runtimeEventWait)
+	defer cancel()
+	if err := c.sink.Write(ctx, line); err != nil {
+		if c.fallback == nil {
+			c.fail(err)
+			c.log.Error("runtime event could not be delivered", "err", err)
+			return
+		}
+		c.log.Warn("runtime event sent to stdout: the sink did not take it", "err", err)
+		c.writeFallback(line)
+	}
+}
+
+func (c *collection) writeFallback(line []byte) {
+	if err := c.fallback.Write(context.Background(), line); err != nil {
+		c.fail(err)
 		c.log.Error("runtime event could not be delivered", "err", err)
 	}
 }

@@ -4,6 +4,8 @@ go 1.26.0
 
 require github.com/wodlekit/wodlekit/runtime v0.0.0
 
+require golang.org/x/sys v0.38.0 // indirect
+
 require (
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.9

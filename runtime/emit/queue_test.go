@@ -1,0 +1,191 @@
+package emit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// events returns n event lines numbered from 0.
+func events(n int) []byte {
+	var b []byte
+	for i := range n {
+		b = fmt.Appendf(b, "{\"n\":%d}\n", i)
+	}
+	return b
+}
+
+// readAll reads the datagrams queued at srv until it stays quiet,
+// skipping the empty ones as analysisd does.
+func readAll(t *testing.T, srv *net.UnixConn) []string {
+	t.Helper()
+	var got []string
+	buf := make([]byte, 70000)
+	for {
+		_ = srv.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		n, err := srv.Read(buf)
+		if err != nil {
+			return got
+		}
+		if n > 0 {
+			got = append(got, string(buf[:n]))
+		}
+	}
+}
+
+// returnsWithin runs f and fails the test if it has not returned after
+// limit (a send that blocks forever must not hang the suite).
+func returnsWithin(t *testing.T, limit time.Duration, f func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(limit):
+		t.Fatalf("still blocked after %v", limit)
+		return nil
+	}
+}
+
+// An analysisd that keeps its socket open but reads nothing: the socket
+// takes net.unix.max_dgram_qlen datagrams (10 by default), then send()
+// blocks. The deadline or a cancellation must end Write and Settle.
+func TestQueueBlockedReceiver(t *testing.T) {
+	tests := []struct {
+		name   string
+		lines  int
+		settle bool
+		ctx    func() (context.Context, context.CancelFunc)
+	}{
+		{"send past the deadline", 200, false, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 200*time.Millisecond)
+		}},
+		{"send cancelled", 200, false, func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(200*time.Millisecond, cancel)
+			return ctx, cancel
+		}},
+		{"drain past the deadline", 3, true, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 200*time.Millisecond)
+		}},
+		{"drain cancelled", 3, true, func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(200*time.Millisecond, cancel)
+			return ctx, cancel
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, path := listen(t)
+			q, err := NewQueue(path, "command_x", 100000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			err = returnsWithin(t, 60*time.Second, func() error {
+				if err := q.Write(ctx, events(tc.lines)); err != nil || !tc.settle {
+					return err
+				}
+				return q.Settle(ctx)
+			})
+			if !errors.Is(err, ErrBlocked) || !strings.Contains(err.Error(), "analysisd") {
+				t.Fatalf("err = %v, want ErrBlocked naming analysisd", err)
+			}
+		})
+	}
+}
+
+// Settle returns once analysisd read everything, and sends the pages
+// again to a new analysisd when the one that had them went away.
+func TestQueueSettle(t *testing.T) {
+	t.Run("read", func(t *testing.T) {
+		srv, path := listen(t)
+		q, err := NewQueue(path, "command_x", 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		if err := q.Write(context.Background(), events(5)); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan []string, 1)
+		go func() { got <- readAll(t, srv) }()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := q.Settle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(<-got); n != 5 {
+			t.Errorf("%d datagrams, want 5", n)
+		}
+		if len(q.unsettled) != 0 {
+			t.Errorf("%d pages still unsettled after Settle", len(q.unsettled))
+		}
+	})
+	// analysisd closes with the page unread (discarded: the counter falls
+	// to zero too), or after reading it but before the probe: either way
+	// the page goes to the new analysisd, once more at most.
+	for _, readFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart, page read first: %v", readFirst), func(t *testing.T) {
+			srv, path := listen(t)
+			q, err := NewQueue(path, "command_x", 100000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			if err := q.Write(context.Background(), events(2)); err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Write(context.Background(), events(4)); err != nil {
+				t.Fatal(err)
+			}
+			if readFirst {
+				if n := len(readAll(t, srv)); n != 6 {
+					t.Fatalf("old analysisd read %d datagrams, want 6", n)
+				}
+			}
+			srv.Close()
+			_ = os.Remove(path)
+			srv2, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv2.Close()
+			got := make(chan []string, 1)
+			go func() { got <- readAll(t, srv2) }()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			if err := q.Settle(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if msgs := <-got; len(msgs) != 6 || msgs[0] != `1:command_x:{"n":0}` || msgs[5] != `1:command_x:{"n":3}` {
+				t.Errorf("new analysisd got %q, want both pages again", msgs)
+			}
+		})
+	}
+	t.Run("gone for good", func(t *testing.T) {
+		srv, path := listen(t)
+		q, err := NewQueue(path, "command_x", 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		q.reconnectFor = 100 * time.Millisecond
+		if err := q.Write(context.Background(), events(3)); err != nil {
+			t.Fatal(err)
+		}
+		srv.Close()
+		err = returnsWithin(t, 60*time.Second, func() error { return q.Settle(context.Background()) })
+		if err == nil || !strings.Contains(err.Error(), "did not come back") || !strings.Contains(err.Error(), "wazuh-manager") {
+			t.Errorf("err = %v, want analysisd gone, naming wazuh-manager", err)
+		}
+	})
+}
