@@ -33,7 +33,7 @@ func TestWriter(t *testing.T) {
 	}
 }
 
-func listen(t *testing.T) (*net.UnixConn, string) {
+func listen(t testing.TB) (*net.UnixConn, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "queue")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})

@@ -395,3 +395,34 @@ func TestQueueSinkBlockedAnalysisd(t *testing.T) {
 		})
 	}
 }
+
+// A signal while the queue sink paces a page (analysisd reading) is an
+// ordinary stop: exit 0, the page is sent again next run.
+func TestQueueSinkSignalWhilePacing(t *testing.T) {
+	const pageSize = 25
+	b := &backlog{n: 2 * pageSize, size: pageSize}
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "queue")
+	a := newAnalysisd(t, sock)
+	first := make(chan struct{})
+	go func() {
+		a.serve(func(int) bool { close(first); return true })
+		a.serve(func(int) bool { return false })
+	}()
+	env := wodletest.Env{"QT_STATE_DIR": dir, "QT_SINK": "wazuh-queue", "QT_QUEUE_SOCKET": sock, "QT_QUEUE_EPS": "1"}
+	sigs := make(chan os.Signal, 1)
+	go func() {
+		<-first
+		sigs <- syscall.SIGTERM
+	}()
+	if code, out := runFor(t, backlogVendor(b), env, sigs, 60*time.Second); code != runner.ExitOK || len(out) != 0 {
+		t.Fatalf("exit %d, stdout %s; want 0 and nothing on stdout", code, out)
+	}
+	env["QT_QUEUE_EPS"] = "100000"
+	if code, out := runFor(t, backlogVendor(b), env, nil, 60*time.Second); code != runner.ExitOK {
+		t.Fatalf("second run: exit %d: %s", code, out)
+	}
+	if got := b.resumedFrom.Load(); got != 0 {
+		t.Errorf("second run resumed from %d, want 0: the cut page was committed", got)
+	}
+}
