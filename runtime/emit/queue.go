@@ -210,12 +210,8 @@ func (q *Queue) reconnect(ctx context.Context) error {
 			q.conn = conn
 			return nil
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			// Keep a closed connection in place: later calls fail on it
+		if sleep(ctx, wait) != nil {
+			// A closed connection stays in place: later calls fail on it
 			// with a clear error rather than on nil.
 			return fmt.Errorf("wazuh-analysisd went away and did not come back (%v): %w", ctx.Err(), err)
 		}
@@ -251,17 +247,24 @@ func (q *Queue) send(ctx context.Context, page []byte) error {
 // pace waits for the limiter's next slot, or for ctx.
 func (q *Queue) pace(ctx context.Context) error {
 	r := q.limiter.Reserve()
-	d := r.Delay()
-	if d == 0 {
+	if r.Delay() == 0 {
 		return nil
 	}
+	if err := sleep(ctx, r.Delay()); err != nil {
+		r.Cancel()
+		return err
+	}
+	return nil
+}
+
+// sleep waits d, or until ctx ends and then returns its error.
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		r.Cancel()
 		return ctx.Err()
 	}
 }
@@ -298,12 +301,8 @@ func (q *Queue) drain(ctx context.Context) error {
 		if n == 0 {
 			return nil
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("send to Wazuh's queue socket %s: %w: %d bytes still unread when the wait ended: %w", q.path, ErrBlocked, n, ctx.Err())
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("send to Wazuh's queue socket %s: %w: %d bytes still unread when the wait ended: %w", q.path, ErrBlocked, n, err)
 		}
 		wait = min(2*wait, pollMax)
 	}

@@ -210,6 +210,14 @@ func (a *analysisd) counts() (distinct, total int) {
 	return distinct, total
 }
 
+// queueEnv is the environment of a run with the queue sink, state in
+// dir, plus kv.
+func queueEnv(dir, sock string, kv ...string) wodletest.Env {
+	return wodletest.Env{
+		"QT_STATE_DIR": dir, "QT_SINK": "wazuh-queue", "QT_QUEUE_SOCKET": sock, "QT_QUEUE_EPS": "100000",
+	}.With(kv...)
+}
+
 func queueRestarts() int {
 	if os.Getenv("WODLEKIT_SOAK") != "" {
 		return 20
@@ -263,10 +271,7 @@ func TestQueueSinkSurvivesAnalysisdRestarts(t *testing.T) {
 		a.serve(func(int) bool { return false })
 	}()
 
-	env := wodletest.Env{
-		"QT_STATE_DIR": dir, "QT_SINK": "wazuh-queue", "QT_QUEUE_SOCKET": sock, "QT_QUEUE_EPS": "100000",
-		"QT_MAX_EVENTS_PER_RUN": "0", "QT_MAX_BYTES_PER_RUN": "0", "QT_MAX_RUNTIME": "120s",
-	}
+	env := queueEnv(dir, sock, "QT_MAX_EVENTS_PER_RUN", "0", "QT_MAX_BYTES_PER_RUN", "0", "QT_MAX_RUNTIME", "120s")
 	runs, failed := 0, 0
 	for ; runs < 10*restarts+10; runs++ {
 		if res := wodletest.Run(t, backlogVendor(b), env); res.Code != runner.ExitOK {
@@ -354,10 +359,7 @@ func TestQueueSinkBlockedAnalysisd(t *testing.T) {
 				a.serve(func(int) bool { read++; return read == 2*pageSize })
 				close(stalled)
 			}()
-			env := wodletest.Env{
-				"QT_STATE_DIR": dir, "QT_SINK": "wazuh-queue", "QT_QUEUE_SOCKET": sock, "QT_QUEUE_EPS": "100000",
-				"QT_MAX_RUNTIME": "1h",
-			}
+			env := queueEnv(dir, sock, "QT_MAX_RUNTIME", "1h")
 			sigs := make(chan os.Signal, 1)
 			if stop == "deadline" {
 				env["QT_MAX_RUNTIME"] = "1s"
@@ -409,7 +411,7 @@ func TestQueueSinkSignalWhilePacing(t *testing.T) {
 		a.serve(func(int) bool { close(first); return true })
 		a.serve(func(int) bool { return false })
 	}()
-	env := wodletest.Env{"QT_STATE_DIR": dir, "QT_SINK": "wazuh-queue", "QT_QUEUE_SOCKET": sock, "QT_QUEUE_EPS": "1"}
+	env := queueEnv(dir, sock, "QT_QUEUE_EPS", "1")
 	sigs := make(chan os.Signal, 1)
 	go func() {
 		<-first
