@@ -15,6 +15,10 @@ import (
 // modBase is the import path prefix of every module of the repository.
 const modBase = "github.com/wodlekit/wodlekit/"
 
+// queueSinkHeading starts the subsection of Configuration, the same in every
+// vendor README, that says what the wazuh-queue sink guarantees and costs.
+const queueSinkHeading = "### Sending to Wazuh's queue socket"
+
 // ReadmeSections are the sections every vendors/<v>/README.md has, as
 // second-level headings starting with these words, in this order.
 var ReadmeSections = []string{"Setup", "Configuration", "Commands", "Sample events", "Rules", "Troubleshooting"}
@@ -233,6 +237,10 @@ func (r *repo) docs(v string) {
 		default:
 			last = i
 		}
+	}
+	if body := section(readme, "Configuration"); body != "" && !strings.Contains(body, queueSinkHeading) {
+		r.add(v, "vendors/"+v+"/README.md", "the Configuration section does not describe the queue sink",
+			"add the `%s` subsection every vendor README has (what SINK=wazuh-queue guarantees and costs)", queueSinkHeading)
 	}
 	if body := section(readme, "Troubleshooting"); body != "" && !strings.Contains(body, "\n|") {
 		r.add(v, "vendors/"+v+"/README.md", "the Troubleshooting section has no table",

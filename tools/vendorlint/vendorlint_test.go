@@ -109,6 +109,9 @@ func TestEveryTouchPointIsChecked(t *testing.T) {
 		{"Troubleshooting without a table", func(t *testing.T, r string) {
 			edit(t, r, "vendors/duo/README.md", `(?ms)^## Troubleshooting.*`, "## Troubleshooting\n\nAsk someone.\n")
 		}, "vendors/duo/README.md", "| error event | cause | fix |", "duo"},
+		{"queue sink subsection", func(t *testing.T, r string) {
+			edit(t, r, "vendors/okta/README.md", `(?m)^### Sending to Wazuh's queue socket`, "### The queue")
+		}, "vendors/okta/README.md", "### Sending to Wazuh's queue socket", "okta"},
 		{"README sections out of order", func(t *testing.T, r string) {
 			edit(t, r, "vendors/okta/README.md", `(?m)^## Setup \(Okta side\)`, "## Okta side")
 			edit(t, r, "vendors/okta/README.md", `(?m)^## Development`, "## Setup\n\n## Development")
