@@ -172,6 +172,46 @@ func TestQueueSettle(t *testing.T) {
 			}
 		})
 	}
+	// analysisd stops while Write waits on its full socket: the blocked
+	// send fails with ECONNREFUSED, and Write sends the whole page to the
+	// new analysisd.
+	t.Run("restart during Write", func(t *testing.T) {
+		srv, path := listen(t)
+		q, err := NewQueue(path, "command_x", 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		wrote := make(chan error, 1)
+		go func() { wrote <- q.Write(context.Background(), events(50)) }()
+		// 50 datagrams do not fit in the socket (max_dgram_qlen).
+		time.Sleep(100 * time.Millisecond)
+		select {
+		case err := <-wrote:
+			t.Skipf("this host's socket took 50 datagrams unread (%v): nothing blocked", err)
+		default:
+		}
+		srv.Close()
+		_ = os.Remove(path)
+		srv2, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv2.Close()
+		got := make(chan []string, 1)
+		go func() { got <- readAll(t, srv2) }()
+		if err := returnsWithin(t, 60*time.Second, func() error { return <-wrote }); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := q.Settle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := <-got; len(msgs) != 50 || msgs[0] != `1:command_x:{"n":0}` || msgs[49] != `1:command_x:{"n":49}` {
+			t.Errorf("new analysisd got %d datagrams, want the whole page of 50", len(msgs))
+		}
+	})
 	t.Run("gone for good", func(t *testing.T) {
 		srv, path := listen(t)
 		q, err := NewQueue(path, "command_x", 100000)
