@@ -31,6 +31,8 @@ type backlog struct {
 	drained atomic.Bool
 	// resumedFrom is where the last run started.
 	resumedFrom atomic.Int64
+	// err, when set, is what every Fetch returns.
+	err error
 }
 
 func (b *backlog) Name() string {
@@ -41,6 +43,9 @@ func (b *backlog) Name() string {
 }
 
 func (b *backlog) Fetch(_ context.Context, req runner.PageRequest) (*runner.Page, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
 	from := 0
 	if req.Cursor != nil {
 		if err := json.Unmarshal(req.Cursor, &from); err != nil {
@@ -438,5 +443,43 @@ func TestQueueSinkSignalWhilePacing(t *testing.T) {
 	}
 	if got := b.resumedFrom.Load(); got != 0 {
 		t.Errorf("second run resumed from %d, want 0: the cut page was committed", got)
+	}
+}
+
+// analysisd's socket is full of other senders' datagrams and nothing is
+// read, and the run has no page to send, only a module's error event and
+// its summary: they must not wait on the socket one after another. The
+// first waits its bound, then every runtime event goes to stdout; no page
+// failed, so the exit status is the usual one.
+func TestQueueSinkRuntimeEventsFallBack(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "queue")
+	newAnalysisd(t, sock) // never reads
+	other, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for i := 0; ; i++ {
+		_ = other.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, err := other.Write([]byte("1:other:x")); err != nil {
+			if i == 0 {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	failing := &backlog{size: 25, err: errors.New("the vendor answered nonsense")}
+	var stdout, stderr lockedBuffer
+	code := runner.Run(backlogVendor(failing), runner.IO{Stdout: &stdout, Stderr: &stderr, Lookup: queueEnv(dir, sock).Lookup})
+	if code != runner.ExitOK {
+		t.Errorf("exit %d, want 0: no page failed", code)
+	}
+	out := string(stdout.Bytes())
+	if !strings.Contains(out, "the vendor answered nonsense") || !strings.Contains(out, `"event_type":"run_summary"`) {
+		t.Errorf("want the error event and the summary on stdout:\n%s", out)
+	}
+	if n := strings.Count(string(stderr.Bytes()), "runtime events go to stdout"); n != 1 {
+		t.Errorf("the sink was tried for %d runtime events, want 1 (then stdout):\n%s", n, stderr.Bytes())
 	}
 }

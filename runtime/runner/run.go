@@ -50,6 +50,8 @@ type collection struct {
 	// the sink cannot: stdout, the command wodle's channel, for the queue
 	// sink.
 	fallback emit.Sink
+	// sinkStuck records that the sink did not take a runtime event.
+	sinkStuck atomic.Bool
 }
 
 // moduleRun is the bookkeeping of one module in one run.
@@ -464,9 +466,10 @@ func (c *collection) emitRuntime(v any) {
 		c.log.Error("encode runtime event", "err", err)
 		return
 	}
-	// Once the sink failed a page, runtime events go straight to the
-	// fallback: the error saying so must not wait on the failing sink.
-	if c.fallback != nil && c.failed() != nil {
+	// Once the sink failed a page or a runtime event, runtime events go
+	// straight to the fallback: the error saying so must not wait on the
+	// failing sink, and a run's summaries must not wait once each.
+	if c.fallback != nil && (c.failed() != nil || c.sinkStuck.Load()) {
 		c.writeFallback(line)
 		return
 	}
@@ -478,7 +481,8 @@ func (c *collection) emitRuntime(v any) {
 			c.log.Error("runtime event could not be delivered", "err", err)
 			return
 		}
-		c.log.Warn("runtime event sent to stdout: the sink did not take it", "err", err)
+		c.sinkStuck.Store(true)
+		c.log.Warn("runtime events go to stdout: the sink did not take one", "err", err)
 		c.writeFallback(line)
 	}
 }
