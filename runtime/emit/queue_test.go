@@ -12,6 +12,19 @@ import (
 	"time"
 )
 
+// queue returns a stand-in analysisd's socket, its path and a Queue
+// connected to it, sending as fast as it can.
+func queue(t *testing.T) (*net.UnixConn, string, *Queue) {
+	t.Helper()
+	srv, path := listen(t)
+	q, err := NewQueue(path, "command_x", 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	return srv, path, q
+}
+
 // events returns n event lines numbered from 0.
 func events(n int) []byte {
 	var b []byte
@@ -37,6 +50,23 @@ func readAll(t *testing.T, srv *net.UnixConn) []string {
 			got = append(got, string(buf[:n]))
 		}
 	}
+}
+
+// restart closes the stand-in analysisd's socket (what is queued is
+// discarded) and binds a new one at path, whose datagrams come on the
+// channel once it stays quiet.
+func restart(t *testing.T, srv *net.UnixConn, path string) <-chan []string {
+	t.Helper()
+	srv.Close()
+	_ = os.Remove(path)
+	srv2, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv2.Close() })
+	got := make(chan []string, 1)
+	go func() { got <- readAll(t, srv2) }()
+	return got
 }
 
 // returnsWithin runs f and fails the test if it has not returned after
@@ -83,15 +113,10 @@ func TestQueueBlockedReceiver(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, path := listen(t)
-			q, err := NewQueue(path, "command_x", 100000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer q.Close()
+			_, _, q := queue(t)
 			ctx, cancel := tc.ctx()
 			defer cancel()
-			err = returnsWithin(t, 60*time.Second, func() error {
+			err := returnsWithin(t, 60*time.Second, func() error {
 				if err := q.Write(ctx, events(tc.lines)); err != nil || !tc.settle {
 					return err
 				}
@@ -108,12 +133,7 @@ func TestQueueBlockedReceiver(t *testing.T) {
 // again to a new analysisd when the one that had them went away.
 func TestQueueSettle(t *testing.T) {
 	t.Run("read", func(t *testing.T) {
-		srv, path := listen(t)
-		q, err := NewQueue(path, "command_x", 100000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer q.Close()
+		srv, _, q := queue(t)
 		if err := q.Write(context.Background(), events(5)); err != nil {
 			t.Fatal(err)
 		}
@@ -136,12 +156,7 @@ func TestQueueSettle(t *testing.T) {
 	// the page goes to the new analysisd, once more at most.
 	for _, readFirst := range []bool{false, true} {
 		t.Run(fmt.Sprintf("restart, page read first: %v", readFirst), func(t *testing.T) {
-			srv, path := listen(t)
-			q, err := NewQueue(path, "command_x", 100000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer q.Close()
+			srv, path, q := queue(t)
 			if err := q.Write(context.Background(), events(2)); err != nil {
 				t.Fatal(err)
 			}
@@ -153,15 +168,7 @@ func TestQueueSettle(t *testing.T) {
 					t.Fatalf("old analysisd read %d datagrams, want 6", n)
 				}
 			}
-			srv.Close()
-			_ = os.Remove(path)
-			srv2, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv2.Close()
-			got := make(chan []string, 1)
-			go func() { got <- readAll(t, srv2) }()
+			got := restart(t, srv, path)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			if err := q.Settle(ctx); err != nil {
@@ -176,12 +183,7 @@ func TestQueueSettle(t *testing.T) {
 	// send fails with ECONNREFUSED, and Write sends the whole page to the
 	// new analysisd.
 	t.Run("restart during Write", func(t *testing.T) {
-		srv, path := listen(t)
-		q, err := NewQueue(path, "command_x", 100000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer q.Close()
+		srv, path, q := queue(t)
 		wrote := make(chan error, 1)
 		go func() { wrote <- q.Write(context.Background(), events(50)) }()
 		// 50 datagrams do not fit in the socket (max_dgram_qlen).
@@ -191,15 +193,7 @@ func TestQueueSettle(t *testing.T) {
 			t.Skipf("this host's socket took 50 datagrams unread (%v): nothing blocked", err)
 		default:
 		}
-		srv.Close()
-		_ = os.Remove(path)
-		srv2, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv2.Close()
-		got := make(chan []string, 1)
-		go func() { got <- readAll(t, srv2) }()
+		got := restart(t, srv, path)
 		if err := returnsWithin(t, 60*time.Second, func() error { return <-wrote }); err != nil {
 			t.Fatal(err)
 		}
@@ -213,18 +207,13 @@ func TestQueueSettle(t *testing.T) {
 		}
 	})
 	t.Run("gone for good", func(t *testing.T) {
-		srv, path := listen(t)
-		q, err := NewQueue(path, "command_x", 100000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer q.Close()
+		srv, _, q := queue(t)
 		q.reconnectFor = 100 * time.Millisecond
 		if err := q.Write(context.Background(), events(3)); err != nil {
 			t.Fatal(err)
 		}
 		srv.Close()
-		err = returnsWithin(t, 60*time.Second, func() error { return q.Settle(context.Background()) })
+		err := returnsWithin(t, 60*time.Second, func() error { return q.Settle(context.Background()) })
 		if err == nil || !strings.Contains(err.Error(), "did not come back") || !strings.Contains(err.Error(), "wazuh-manager") {
 			t.Errorf("err = %v, want analysisd gone, naming wazuh-manager", err)
 		}
