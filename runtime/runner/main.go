@@ -123,6 +123,12 @@ func Run(v Vendor, io IO) (code int) {
 	if io.Now == nil {
 		io.Now = time.Now
 	}
+	if err := v.Validate(); err != nil {
+		// A programming error of the vendor package: its own tests (and
+		// the conformance suite) fail on it before any release.
+		fmt.Fprintf(io.Stderr, "%s-wodle: internal error: %v\n", v.Name, err)
+		return ExitFailed
+	}
 	var c cli
 	parser, err := kong.New(&c,
 		kong.Name(v.Name+"-wodle"),
@@ -314,6 +320,9 @@ func (s *setup) buildEnv(v Vendor, io IO) (*Env, []Module, error) {
 	modules, err := v.Modules(env)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := ValidateModules(modules); err != nil {
+		return nil, nil, fmt.Errorf("internal error: %w", err)
 	}
 	return env, modules, nil
 }

@@ -120,3 +120,9 @@ func (m *adminLog) Check(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprintf("signature accepted, log readable (%d event(s) in the last 5 minutes)", len(page.Items)), nil
 }
+
+// Interface guards: a hook with a wrong signature is a compile error.
+var (
+	_ runner.Module  = (*adminLog)(nil)
+	_ runner.Checker = (*adminLog)(nil)
+)

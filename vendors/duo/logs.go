@@ -206,3 +206,9 @@ func mustJSON(v any) json.RawMessage {
 	}
 	return b
 }
+
+// Interface guards: a hook with a wrong signature is a compile error.
+var (
+	_ runner.Module  = (*windowLog)(nil)
+	_ runner.Checker = (*windowLog)(nil)
+)

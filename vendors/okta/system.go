@@ -225,3 +225,9 @@ func diagnose(err error, head *prefixWriter, rest io.Reader) error {
 	}
 	return err
 }
+
+// Interface guards: a hook with a wrong signature is a compile error.
+var (
+	_ runner.Module  = (*system)(nil)
+	_ runner.Checker = (*system)(nil)
+)

@@ -92,3 +92,10 @@ func (s *stream) Check(ctx context.Context) (string, error) {
 	_, source, _ := s.c.grantedFeatures(ctx)
 	return fmt.Sprintf("token accepted, feature granted (per %s), %d event(s) in the last hour's first page", source, len(page.Items)), nil
 }
+
+// Interface guards: a hook with a wrong signature is a compile error.
+var (
+	_ runner.Module   = (*stream)(nil)
+	_ runner.Preparer = (*stream)(nil)
+	_ runner.Checker  = (*stream)(nil)
+)

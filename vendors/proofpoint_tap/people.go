@@ -212,3 +212,9 @@ func (m *people) Check(ctx context.Context) (string, error) {
 	return fmt.Sprintf("credential accepted, VAP report %s lists %s very attacked people (this check counts against the People budget of %d a day)",
 		interval, total, m.set.PeopleDailyBudget), nil
 }
+
+// Interface guards: a hook with a wrong signature is a compile error.
+var (
+	_ runner.Module  = (*people)(nil)
+	_ runner.Checker = (*people)(nil)
+)

@@ -303,3 +303,9 @@ func (m *siem) Check(ctx context.Context) (string, error) {
 	return fmt.Sprintf("credential accepted, %d SIEM record(s) in %s (this check counts against the daily SIEM budget of %d)",
 		len(recs), formatInterval(end.Add(-time.Minute), end), m.set.SIEMDailyBudget), nil
 }
+
+// Interface guards: a hook with a wrong signature is a compile error.
+var (
+	_ runner.Module  = (*siem)(nil)
+	_ runner.Checker = (*siem)(nil)
+)
