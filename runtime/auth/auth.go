@@ -1,5 +1,6 @@
 // Package auth holds the authenticators vendors share: a static header
-// (Bearer, SSWS), HTTP Basic, and Duo-style HMAC request signing elsewhere.
+// (Bearer, SSWS) and HTTP Basic. A scheme only one vendor uses lives in that
+// vendor (Duo's HMAC signer: vendors/duo/sign.go).
 package auth
 
 import (

@@ -10,7 +10,13 @@ require (
 	github.com/wodlekit/wodlekit/vendors/proofpoint_tap v0.0.0
 )
 
-require github.com/go-jose/go-jose/v4 v4.1.9 // indirect
+require (
+	github.com/alecthomas/kong v1.17.0 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
+	github.com/sethvargo/go-envconfig v1.4.3 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
 
 replace (
 	github.com/wodlekit/wodlekit/runtime => ../../runtime

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/wodlekit/wodlekit/runtime/auth"
 	"github.com/wodlekit/wodlekit/runtime/config"
 	"github.com/wodlekit/wodlekit/runtime/httpx"
 	"github.com/wodlekit/wodlekit/runtime/runner"
@@ -48,7 +47,7 @@ type Settings struct {
 	// requests a minute on log endpoints, and a 42901 costs a minute anyway.
 	RequestsPerMinute int `env:"REQUESTS_PER_MINUTE_PER_ENDPOINT, default=1" help:"Requests per minute to each log endpoint (Duo allows about 1-2); 0 turns per-endpoint pacing off (REQUESTS_PER_MINUTE still applies)."`
 
-	hash auth.DuoHash
+	hash Hash
 }
 
 var apiHostRE = regexp.MustCompile(`(?i)^api-[a-z0-9]+\.duosecurity\.com$`)
@@ -59,7 +58,7 @@ func (s *Settings) Validate() error {
 	if s.APIHost != "" && !validAPIHost(s.APIHost) {
 		errs = append(errs, fmt.Errorf("DUO_API_HOST: %q is not a Duo API hostname (expected api-XXXXXXXX.duosecurity.com, without https://)", s.APIHost))
 	}
-	h, err := auth.ParseDuoHash(s.Signature)
+	h, err := ParseHash(s.Signature)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("DUO_SIGNATURE: %w", err))
 	}
@@ -149,7 +148,7 @@ func New() runner.Vendor {
 			skey, _ := env.Secrets.Get(SKeyKey)
 			s := env.Settings.(*Settings)
 			// Duo checks Date against its own clock: sign with the real one.
-			return auth.DuoSigner{IKey: ikey, SKey: skey, Hash: s.hash}, nil
+			return Signer{IKey: ikey, SKey: skey, Hash: s.hash}, nil
 		},
 		Modules: func(env *runner.Env) ([]runner.Module, error) {
 			s := env.Settings.(*Settings)

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wodlekit/wodlekit/runtime/auth"
 	"github.com/wodlekit/wodlekit/runtime/httpx"
 	"github.com/wodlekit/wodlekit/runtime/runner"
 	"github.com/wodlekit/wodlekit/runtime/state"
@@ -341,7 +340,7 @@ func TestRateLimitPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = c.WithAuth(auth.DuoSigner{IKey: secretOf(testIKey), SKey: secretOf(testSKey)})
+	c = c.WithAuth(duo.Signer{IKey: secretOf(testIKey), SKey: secretOf(testSKey)})
 	for range 2 {
 		_ = c.Do(context.Background(), httpx.Request{URL: "/admin/v1/logs/administrator?mintime=1"}, nil)
 	}
@@ -382,8 +381,8 @@ func TestRetryIsResigned(t *testing.T) {
 	}
 	host := strings.TrimPrefix(s.srv.URL, "http://")
 	for _, r := range seen[:2] {
-		sig, _ := auth.DuoSign(testSKey, auth.DuoSHA512, auth.DuoCanonical(r.Header.Get("Date"), "GET", host, r.Path, r.Query))
-		if r.Header.Get("Authorization") != auth.DuoAuthorization(testIKey, sig) {
+		sig, _ := duo.Sign(testSKey, duo.SHA512, duo.Canonical(r.Header.Get("Date"), "GET", host, r.Path, r.Query))
+		if r.Header.Get("Authorization") != duo.Authorization(testIKey, sig) {
 			t.Errorf("attempt with Date %s carries a signature for another date", r.Header.Get("Date"))
 		}
 	}

@@ -84,7 +84,7 @@ func (s *system) get(ctx context.Context, target string) (*answer, error) {
 				return runner.DecodeError(diagnose(err, head, body))
 			}
 			a.page = p
-			a.next, _ = nextLink(resp.Header)
+			a.next, _ = httpx.NextLink(resp.Header)
 			a.rate = readRateLimit(resp.Header)
 			return nil
 		})

@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wodlekit/wodlekit/runtime/auth"
+	"github.com/wodlekit/wodlekit/vendors/duo"
 	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
@@ -274,18 +274,18 @@ func (a *API) verify(r *http.Request) (status, code int, msg string) {
 	if err != nil {
 		return http.StatusBadRequest, 40002, "Invalid query string"
 	}
-	canonParams := auth.DuoCanonParams(q)
+	canonParams := duo.CanonParams(q)
 	if r.URL.RawQuery != canonParams {
 		// Stricter than Duo, which re-canonicalises: the wodle promises to
 		// send exactly the canonical form it signed.
 		return http.StatusUnauthorized, 40103, "Invalid signature in request credentials (query not in canonical form)"
 	}
-	canon := auth.DuoCanonical(date, r.Method, r.Host, r.URL.EscapedPath(), canonParams)
-	digest := auth.DuoSHA512
+	canon := duo.Canonical(date, r.Method, r.Host, r.URL.EscapedPath(), canonParams)
+	digest := duo.SHA512
 	if len(sig) == 40 {
-		digest = auth.DuoSHA1
+		digest = duo.SHA1
 	}
-	want, err := auth.DuoSign(a.o.SKey, digest, canon)
+	want, err := duo.Sign(a.o.SKey, digest, canon)
 	if err != nil || want != sig {
 		return http.StatusUnauthorized, 40103, "Invalid signature in request credentials"
 	}

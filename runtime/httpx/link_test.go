@@ -1,4 +1,4 @@
-package okta
+package httpx
 
 import (
 	"net/http"
@@ -31,9 +31,9 @@ func TestNextLink(t *testing.T) {
 			for _, v := range tc.values {
 				h.Add("Link", v)
 			}
-			got, ok := nextLink(h)
+			got, ok := NextLink(h)
 			if got != tc.want || ok != (tc.want != "") {
-				t.Fatalf("nextLink = %q, %v; want %q", got, ok, tc.want)
+				t.Fatalf("NextLink = %q, %v; want %q", got, ok, tc.want)
 			}
 		})
 	}
@@ -49,12 +49,12 @@ func FuzzParseLinks(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		for _, l := range parseLinks(v) {
-			if l.url == "" || strings.Contains(l.url, ">") {
-				t.Fatalf("link %q is empty or runs past its closing angle bracket in %q", l.url, v)
+		for _, l := range ParseLinks(v) {
+			if l.URL == "" || strings.Contains(l.URL, ">") {
+				t.Fatalf("link %q is empty or runs past its closing angle bracket in %q", l.URL, v)
 			}
-			if !strings.Contains(v, l.url) {
-				t.Fatalf("link %q is not in %q", l.url, v)
+			if !strings.Contains(v, l.URL) {
+				t.Fatalf("link %q is not in %q", l.URL, v)
 			}
 		}
 	})

@@ -1,4 +1,4 @@
-package auth
+package duo
 
 import (
 	"context"
@@ -19,54 +19,54 @@ import (
 	"github.com/wodlekit/wodlekit/runtime/secret"
 )
 
-// DuoHash names the HMAC digest of a Duo signature.
-type DuoHash string
+// Hash names the HMAC digest of a Duo signature.
+type Hash string
 
 // Duo accepts both digests; SHA-512 is what its current clients send, SHA-1
 // is what older documentation and third-party tools still use.
 const (
-	DuoSHA512 DuoHash = "sha512"
-	DuoSHA1   DuoHash = "sha1"
+	SHA512 Hash = "sha512"
+	SHA1   Hash = "sha1"
 )
 
-// ParseDuoHash reads a DuoHash from configuration ("sha512", "sha1").
-func ParseDuoHash(s string) (DuoHash, error) {
-	switch h := DuoHash(strings.ToLower(strings.TrimSpace(s))); h {
-	case DuoSHA512, DuoSHA1:
+// ParseHash reads a Hash from configuration ("sha512", "sha1").
+func ParseHash(s string) (Hash, error) {
+	switch h := Hash(strings.ToLower(strings.TrimSpace(s))); h {
+	case SHA512, SHA1:
 		return h, nil
 	case "":
-		return DuoSHA512, nil
+		return SHA512, nil
 	}
 	return "", fmt.Errorf("%q is not a Duo signature digest: use sha512 or sha1", s)
 }
 
-func (h DuoHash) newHash() (func() hash.Hash, error) {
+func (h Hash) newHash() (func() hash.Hash, error) {
 	switch h {
-	case DuoSHA512, "":
+	case SHA512, "":
 		return sha512.New, nil
-	case DuoSHA1:
+	case SHA1:
 		return sha1.New, nil
 	}
 	return nil, fmt.Errorf("unknown Duo signature digest %q", string(h))
 }
 
-// DuoDateFormat is the Date header layout Duo's own Go client sends
+// DateFormat is the Date header layout Duo's own Go client sends
 // (RFC 2822 with a numeric zone).
-const DuoDateFormat = time.RFC1123Z
+const DateFormat = time.RFC1123Z
 
-// DuoSigner signs every request attempt the way Duo's Admin API requires
+// Signer signs every request attempt the way Duo's Admin API requires
 // (canonical request version 2): a fresh Date, the canonical string of
 // date, method, host, path and sorted parameters, HMAC with the secret key,
 // and "Authorization: Basic base64(ikey:hexsig)". It rewrites the query
 // string into its canonical form so the parameters sent are exactly the
 // ones signed. It signs query parameters only: the log endpoints are GETs.
-type DuoSigner struct {
+type Signer struct {
 	// IKey is the integration key (DI...), the Basic user name.
 	IKey secret.Secret
 	// SKey is the secret key the HMAC is keyed with.
 	SKey secret.Secret
 	// Hash is the digest; "" means SHA-512.
-	Hash DuoHash
+	Hash Hash
 	// Now is the clock stamped into Date; nil uses time.Now. Duo refuses
 	// dates far from its own clock, so a retry must never reuse a Date.
 	Now func() time.Time
@@ -74,7 +74,7 @@ type DuoSigner struct {
 
 // Authenticate implements httpx.Authenticator. It is called on every
 // attempt, so every page and every retry carries a fresh Date.
-func (s DuoSigner) Authenticate(_ context.Context, r *http.Request, body []byte) error {
+func (s Signer) Authenticate(_ context.Context, r *http.Request, body []byte) error {
 	if s.IKey.IsZero() || s.SKey.IsZero() {
 		return errors.New("duo signer: integration key and secret key are required")
 	}
@@ -91,13 +91,13 @@ func (s DuoSigner) Authenticate(_ context.Context, r *http.Request, body []byte)
 	if s.Now != nil {
 		now = s.Now
 	}
-	date := now().UTC().Format(DuoDateFormat)
+	date := now().UTC().Format(DateFormat)
 	host := r.Host
 	if host == "" {
 		host = r.URL.Host
 	}
-	canonParams := DuoCanonParams(params)
-	sig, err := DuoSign(s.SKey.Reveal(), s.Hash, DuoCanonical(date, r.Method, host, r.URL.EscapedPath(), canonParams))
+	canonParams := CanonParams(params)
+	sig, err := Sign(s.SKey.Reveal(), s.Hash, Canonical(date, r.Method, host, r.URL.EscapedPath(), canonParams))
 	if err != nil {
 		return err
 	}
@@ -105,29 +105,29 @@ func (s DuoSigner) Authenticate(_ context.Context, r *http.Request, body []byte)
 	// received differs from what was signed.
 	r.URL.RawQuery = canonParams
 	r.Header.Set("Date", date)
-	r.Header.Set("Authorization", DuoAuthorization(s.IKey.Reveal(), sig))
+	r.Header.Set("Authorization", Authorization(s.IKey.Reveal(), sig))
 	return nil
 }
 
-// DuoCanonical builds the version 2 canonical request: date, upper-case
+// Canonical builds the version 2 canonical request: date, upper-case
 // method, lower-case host, path and canonical parameters, one per line.
-func DuoCanonical(date, method, host, path, canonParams string) string {
+func Canonical(date, method, host, path, canonParams string) string {
 	return strings.Join([]string{date, strings.ToUpper(method), strings.ToLower(host), path, canonParams}, "\n")
 }
 
-// DuoCanonicalV5 builds the version 5 canonical request used by Duo's JSON
+// CanonicalV5 builds the version 5 canonical request used by Duo's JSON
 // body endpoints: version 2's lines plus the SHA-512 hex of the body and of
 // the canonical x-duo-* headers (empty when there are none).
-func DuoCanonicalV5(date, method, host, path, canonParams string, body []byte, duoHeaders map[string]string) string {
+func CanonicalV5(date, method, host, path, canonParams string, body []byte, duoHeaders map[string]string) string {
 	bodyHash := sha512.Sum512(body)
-	headerHash := sha512.Sum512([]byte(duoCanonHeaders(duoHeaders)))
-	return DuoCanonical(date, method, host, path, canonParams) + "\n" +
+	headerHash := sha512.Sum512([]byte(canonHeaders(duoHeaders)))
+	return Canonical(date, method, host, path, canonParams) + "\n" +
 		hex.EncodeToString(bodyHash[:]) + "\n" + hex.EncodeToString(headerHash[:])
 }
 
-// duoCanonHeaders joins lower-cased header names and values with NUL bytes,
+// canonHeaders joins lower-cased header names and values with NUL bytes,
 // sorted by name, as Duo's clients do for v5.
-func duoCanonHeaders(h map[string]string) string {
+func canonHeaders(h map[string]string) string {
 	names := make([]string, 0, len(h))
 	lower := make(map[string]string, len(h))
 	for k, v := range h {
@@ -143,8 +143,8 @@ func duoCanonHeaders(h map[string]string) string {
 	return strings.Join(parts, "\x00")
 }
 
-// DuoSign returns the lower-case hex HMAC of canon keyed with skey.
-func DuoSign(skey string, h DuoHash, canon string) (string, error) {
+// Sign returns the lower-case hex HMAC of canon keyed with skey.
+func Sign(skey string, h Hash, canon string) (string, error) {
 	newHash, err := h.newHash()
 	if err != nil {
 		return "", err
@@ -154,23 +154,23 @@ func DuoSign(skey string, h DuoHash, canon string) (string, error) {
 	return hex.EncodeToString(m.Sum(nil)), nil
 }
 
-// DuoAuthorization is the Authorization header value for ikey and a signature.
-func DuoAuthorization(ikey, sig string) string {
+// Authorization is the Authorization header value for ikey and a signature.
+func Authorization(ikey, sig string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(ikey+":"+sig))
 }
 
-// DuoCanonParams encodes params the way Duo canonicalises them (the OAuth
+// CanonParams encodes params the way Duo canonicalises them (the OAuth
 // 1.0 parameter normalisation): every key and value percent-encoded with
 // only RFC 3986 unreserved characters left as they are (so a space is %20,
 // never +), pairs sorted by encoded key and then encoded value, joined
 // with "&". No parameters give "".
-func DuoCanonParams(params url.Values) string {
+func CanonParams(params url.Values) string {
 	type pair struct{ k, v string }
 	pairs := make([]pair, 0, len(params))
 	for k, vs := range params {
-		ek := DuoEscape(k)
+		ek := Escape(k)
 		for _, v := range vs {
-			pairs = append(pairs, pair{ek, DuoEscape(v)})
+			pairs = append(pairs, pair{ek, Escape(v)})
 		}
 	}
 	sort.Slice(pairs, func(i, j int) bool {
@@ -191,9 +191,9 @@ func DuoCanonParams(params url.Values) string {
 	return b.String()
 }
 
-// DuoEscape percent-encodes every byte of s outside the RFC 3986
+// Escape percent-encodes every byte of s outside the RFC 3986
 // unreserved set (A-Z a-z 0-9 - . _ ~) with upper-case hex.
-func DuoEscape(s string) string {
+func Escape(s string) string {
 	const hexUpper = "0123456789ABCDEF"
 	n := 0
 	for i := 0; i < len(s); i++ {

@@ -1,4 +1,4 @@
-package auth
+package duo
 
 import (
 	"context"
@@ -63,25 +63,25 @@ func loadDuoVectors(t *testing.T) duoVectors {
 func TestDuoSignatureVectors(t *testing.T) {
 	for _, v := range loadDuoVectors(t).Signatures {
 		t.Run(v.Name, func(t *testing.T) {
-			params := DuoCanonParams(url.Values(v.Params))
+			params := CanonParams(url.Values(v.Params))
 			var canon string
 			if v.Version == 5 {
-				canon = DuoCanonicalV5(v.Date, v.Method, v.Host, v.Path, params, []byte(v.Body), nil)
+				canon = CanonicalV5(v.Date, v.Method, v.Host, v.Path, params, []byte(v.Body), nil)
 			} else {
-				canon = DuoCanonical(v.Date, v.Method, v.Host, v.Path, params)
+				canon = Canonical(v.Date, v.Method, v.Host, v.Path, params)
 			}
 			if v.Canonical != "" && canon != v.Canonical {
 				t.Fatalf("canonical string:\n got %q\nwant %q", canon, v.Canonical)
 			}
 			checks := []struct {
-				h    DuoHash
+				h    Hash
 				want string
-			}{{DuoSHA512, v.SHA512}, {DuoSHA1, v.SHA1}, {DuoSHA1, v.SHA1Derived}}
+			}{{SHA512, v.SHA512}, {SHA1, v.SHA1}, {SHA1, v.SHA1Derived}}
 			for _, c := range checks {
 				if c.want == "" {
 					continue
 				}
-				got, err := DuoSign(v.SKey, c.h, canon)
+				got, err := Sign(v.SKey, c.h, canon)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -90,11 +90,11 @@ func TestDuoSignatureVectors(t *testing.T) {
 				}
 			}
 			if v.ExpectedAuthorization != "" {
-				sig, err := DuoSign(v.SKey, DuoSHA512, canon)
+				sig, err := Sign(v.SKey, SHA512, canon)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := DuoAuthorization(v.IKey, sig); got != v.ExpectedAuthorization {
+				if got := Authorization(v.IKey, sig); got != v.ExpectedAuthorization {
 					t.Errorf("Authorization:\n got %s\nwant %s", got, v.ExpectedAuthorization)
 				}
 			}
@@ -104,8 +104,8 @@ func TestDuoSignatureVectors(t *testing.T) {
 
 func TestDuoCanonParamVectors(t *testing.T) {
 	for _, v := range loadDuoVectors(t).CanonParams {
-		if got := DuoCanonParams(url.Values(v.Params)); got != v.Expected {
-			t.Errorf("DuoCanonParams(%v):\n got %q\nwant %q", v.Params, got, v.Expected)
+		if got := CanonParams(url.Values(v.Params)); got != v.Expected {
+			t.Errorf("CanonParams(%v):\n got %q\nwant %q", v.Params, got, v.Expected)
 		}
 	}
 }
@@ -118,17 +118,17 @@ func TestDuoSignerAuthenticate(t *testing.T) {
 	tests := []struct {
 		name      string
 		url       string
-		hash      DuoHash
+		hash      Hash
 		wantQuery string
 	}{
 		{"sorted and %20", "https://API-xxxxxxxx.duosecurity.com/accounts/v1/account/list?username=root&realname=First+Last", "", "realname=First%20Last&username=root"},
-		{"repeated keys sorted by value", "https://api-x.duosecurity.com/admin/v2/logs/authentication?next_offset=b&next_offset=a&limit=1000", DuoSHA1, "limit=1000&next_offset=a&next_offset=b"},
-		{"comma is escaped", "https://api-x.duosecurity.com/admin/v2/logs/authentication?next_offset=1547486297000,5bea", DuoSHA512, "next_offset=1547486297000%2C5bea"},
-		{"no parameters", "https://api-x.duosecurity.com/admin/v1/info/summary", DuoSHA512, ""},
+		{"repeated keys sorted by value", "https://api-x.duosecurity.com/admin/v2/logs/authentication?next_offset=b&next_offset=a&limit=1000", SHA1, "limit=1000&next_offset=a&next_offset=b"},
+		{"comma is escaped", "https://api-x.duosecurity.com/admin/v2/logs/authentication?next_offset=1547486297000,5bea", SHA512, "next_offset=1547486297000%2C5bea"},
+		{"no parameters", "https://api-x.duosecurity.com/admin/v1/info/summary", SHA512, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := DuoSigner{IKey: secret.New("DIWJ8X6AEYOR5OMC6TQ1"), SKey: secret.New("Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep"), Hash: tc.hash,
+			s := Signer{IKey: secret.New("DIWJ8X6AEYOR5OMC6TQ1"), SKey: secret.New("Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep"), Hash: tc.hash,
 				Now: func() time.Time { return date }}
 			r := httptest.NewRequest(http.MethodGet, tc.url, nil)
 			r.Host = ""
@@ -141,9 +141,9 @@ func TestDuoSignerAuthenticate(t *testing.T) {
 			if got := r.Header.Get("Date"); got != "Tue, 21 Aug 2012 17:29:18 +0000" {
 				t.Errorf("Date %q", got)
 			}
-			canon := DuoCanonical(r.Header.Get("Date"), "GET", r.URL.Host, r.URL.EscapedPath(), tc.wantQuery)
-			sig, _ := DuoSign("Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep", tc.hash, canon)
-			if got, want := r.Header.Get("Authorization"), DuoAuthorization("DIWJ8X6AEYOR5OMC6TQ1", sig); got != want {
+			canon := Canonical(r.Header.Get("Date"), "GET", r.URL.Host, r.URL.EscapedPath(), tc.wantQuery)
+			sig, _ := Sign("Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep", tc.hash, canon)
+			if got, want := r.Header.Get("Authorization"), Authorization("DIWJ8X6AEYOR5OMC6TQ1", sig); got != want {
 				t.Errorf("Authorization %s, want %s", got, want)
 			}
 		})
@@ -151,18 +151,18 @@ func TestDuoSignerAuthenticate(t *testing.T) {
 }
 
 func TestDuoSignerRefuses(t *testing.T) {
-	ok := DuoSigner{IKey: secret.New("DI1"), SKey: secret.New("s")}
+	ok := Signer{IKey: secret.New("DI1"), SKey: secret.New("s")}
 	tests := []struct {
 		name string
-		s    DuoSigner
+		s    Signer
 		body []byte
 		url  string
 	}{
-		{"no ikey", DuoSigner{SKey: secret.New("s")}, nil, "https://h/p"},
-		{"no skey", DuoSigner{IKey: secret.New("DI1")}, nil, "https://h/p"},
+		{"no ikey", Signer{SKey: secret.New("s")}, nil, "https://h/p"},
+		{"no skey", Signer{IKey: secret.New("DI1")}, nil, "https://h/p"},
 		{"body", ok, []byte(`{}`), "https://h/p"},
 		{"bad query", ok, nil, "https://h/p?a=%zz"},
-		{"bad digest", DuoSigner{IKey: secret.New("DI1"), SKey: secret.New("s"), Hash: "md5"}, nil, "https://h/p"},
+		{"bad digest", Signer{IKey: secret.New("DI1"), SKey: secret.New("s"), Hash: "md5"}, nil, "https://h/p"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,12 +182,12 @@ func TestDuoSignerRefuses(t *testing.T) {
 }
 
 func TestParseDuoHash(t *testing.T) {
-	for in, want := range map[string]DuoHash{"": DuoSHA512, "sha512": DuoSHA512, "SHA1": DuoSHA1, " sha1 ": DuoSHA1} {
-		if got, err := ParseDuoHash(in); err != nil || got != want {
-			t.Errorf("ParseDuoHash(%q) = %q, %v", in, got, err)
+	for in, want := range map[string]Hash{"": SHA512, "sha512": SHA512, "SHA1": SHA1, " sha1 ": SHA1} {
+		if got, err := ParseHash(in); err != nil || got != want {
+			t.Errorf("ParseHash(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := ParseDuoHash("sha256"); err == nil {
+	if _, err := ParseHash("sha256"); err == nil {
 		t.Error("sha256 accepted")
 	}
 }
@@ -206,9 +206,9 @@ func TestDuoSignerFreshDateOnRetry(t *testing.T) {
 		attempts++
 		date := r.Header.Get("Date")
 		dates = append(dates, date)
-		canon := DuoCanonical(date, r.Method, r.Host, r.URL.EscapedPath(), DuoCanonParams(r.URL.Query()))
-		sig, _ := DuoSign(skey, DuoSHA512, canon)
-		if r.Header.Get("Authorization") != DuoAuthorization("DIFRESH", sig) || r.URL.RawQuery != DuoCanonParams(r.URL.Query()) {
+		canon := Canonical(date, r.Method, r.Host, r.URL.EscapedPath(), CanonParams(r.URL.Query()))
+		sig, _ := Sign(skey, SHA512, canon)
+		if r.Header.Get("Authorization") != Authorization("DIFRESH", sig) || r.URL.RawQuery != CanonParams(r.URL.Query()) {
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = io.WriteString(w, `{"code":40103,"message":"Invalid signature in request credentials","stat":"FAIL"}`)
 			return
@@ -226,7 +226,7 @@ func TestDuoSignerFreshDateOnRetry(t *testing.T) {
 	defer srv.Close()
 
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	signer := DuoSigner{IKey: secret.New("DIFRESH"), SKey: secret.New(skey), Now: func() time.Time {
+	signer := Signer{IKey: secret.New("DIFRESH"), SKey: secret.New(skey), Now: func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		clock = clock.Add(time.Second) // each signature a second later
@@ -268,9 +268,9 @@ func FuzzDuoCanonParams(f *testing.F) {
 		b := url.Values{}
 		b.Add(k2, v2)
 		b.Add(k1, v1)
-		got := DuoCanonParams(a)
-		if got != DuoCanonParams(b) {
-			t.Fatalf("order-dependent: %q vs %q", got, DuoCanonParams(b))
+		got := CanonParams(a)
+		if got != CanonParams(b) {
+			t.Fatalf("order-dependent: %q vs %q", got, CanonParams(b))
 		}
 		for i := 0; i < len(got); i++ {
 			c := got[i]

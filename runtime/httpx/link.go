@@ -1,19 +1,20 @@
-package okta
+package httpx
 
 import (
 	"net/http"
 	"strings"
 )
 
-// nextLink returns the URL of the rel="next" link among every Link header
-// value of h. Okta sends either several Link headers (self, next) or one
-// with comma-separated values; both must be read.
-func nextLink(h http.Header) (string, bool) {
+// NextLink returns the URL of the rel="next" link (RFC 8288) among every
+// Link header value of h, unresolved (see ResolveNext). APIs send either
+// several Link headers (self, next) or one with comma-separated values
+// (Okta sends both); both are read.
+func NextLink(h http.Header) (string, bool) {
 	for _, v := range h.Values("Link") {
-		for _, l := range parseLinks(v) {
-			for _, rel := range strings.Fields(l.rel) {
+		for _, l := range ParseLinks(v) {
+			for _, rel := range strings.Fields(l.Rel) {
 				if strings.EqualFold(rel, "next") {
-					return l.url, true
+					return l.URL, true
 				}
 			}
 		}
@@ -21,19 +22,20 @@ func nextLink(h http.Header) (string, bool) {
 	return "", false
 }
 
-// link is one link-value of an RFC 8288 Link header: its target and its
-// rel parameter (a space-separated list).
-type link struct {
-	url string
-	rel string
+// Link is one link-value of an RFC 8288 Link header.
+type Link struct {
+	// URL is the target as written between < and >.
+	URL string
+	// Rel is the rel parameter, a space-separated list of relation types.
+	Rel string
 }
 
-// parseLinks reads one Link header value. URLs are delimited by <>, so a
+// ParseLinks reads one Link header value. URLs are delimited by <>, so a
 // comma inside a URL (Okta's filter expressions can hold one) does not
 // split a link; parameters are name=token or name="quoted string".
 // Malformed parts are skipped: a broken self link must not hide next.
-func parseLinks(v string) []link {
-	var out []link
+func ParseLinks(v string) []Link {
+	var out []Link
 	for {
 		start := strings.IndexByte(v, '<')
 		if start < 0 {
@@ -43,7 +45,7 @@ func parseLinks(v string) []link {
 		if end < 0 {
 			return out
 		}
-		l := link{url: strings.TrimSpace(v[start+1 : start+1+end])}
+		l := Link{URL: strings.TrimSpace(v[start+1 : start+1+end])}
 		v = v[start+1+end+1:]
 		// Parameters run until the comma that ends this link-value, which
 		// may not be inside a quoted string.
@@ -70,11 +72,11 @@ func parseLinks(v string) []link {
 				}
 				val, v = strings.TrimSpace(rest[:i]), rest[i:]
 			}
-			if name == "rel" && l.rel == "" {
-				l.rel = val
+			if name == "rel" && l.Rel == "" {
+				l.Rel = val
 			}
 		}
-		if l.url != "" {
+		if l.URL != "" {
 			out = append(out, l)
 		}
 		if i := strings.IndexByte(v, ','); i >= 0 && !strings.Contains(v[:i], "<") {
