@@ -445,6 +445,13 @@ func TestStatsCounts(t *testing.T) {
 	if c.WithAuth(nil).Stats() != cs {
 		t.Error("WithAuth copy does not share stats")
 	}
+	// A module reads its own count back from its context.
+	if StatsFrom(ctx) != &mod || RequestsFrom(ctx) != 3 {
+		t.Errorf("StatsFrom = %p (want %p), RequestsFrom = %d, want 3", StatsFrom(ctx), &mod, RequestsFrom(ctx))
+	}
+	if StatsFrom(context.Background()) != nil || RequestsFrom(context.Background()) != 0 {
+		t.Error("a context without Stats must give nil and 0")
+	}
 }
 
 func TestRetryAfterParse(t *testing.T) {

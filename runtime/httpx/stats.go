@@ -51,3 +51,19 @@ func (s statsSet) waited(d time.Duration) {
 		s.add(func(st *Stats) { st.WaitNanos.Add(int64(d)) })
 	}
 }
+
+// StatsFrom returns the module's Stats its context carries (WithStats),
+// or nil: a module reads its own request count from it (Duo's and TAP's
+// request budgets) instead of counting again.
+func StatsFrom(ctx context.Context) *Stats {
+	s, _ := ctx.Value(statsKey{}).(*Stats)
+	return s
+}
+
+// RequestsFrom is StatsFrom(ctx).Requests, or 0 without Stats.
+func RequestsFrom(ctx context.Context) int64 {
+	if s := StatsFrom(ctx); s != nil {
+		return s.Requests.Load()
+	}
+	return 0
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wodlekit/wodlekit/runtime/httpx"
 	"github.com/wodlekit/wodlekit/runtime/jsonrec"
 	"github.com/wodlekit/wodlekit/runtime/runner"
 )
@@ -26,9 +27,8 @@ type adminCursor struct {
 // timestamp seen (inclusive, so events of that second are not lost) and
 // de-duplication drops what was already delivered.
 type adminLog struct {
-	env      *runner.Env
-	s        *Settings
-	requests int
+	env *runner.Env
+	s   *Settings
 }
 
 // adminFields tell administrator events apart: they carry no ID.
@@ -55,11 +55,10 @@ func (m *adminLog) Fetch(ctx context.Context, req runner.PageRequest) (*runner.P
 	}
 	if minTime > cutoff {
 		return &runner.Page{Next: mustJSON(adminCursor{MinTime: minTime}),
-			Note: m.note(fmt.Sprintf("caught up to %s (Duo's two-minute delay)", time.Unix(minTime, 0).UTC().Format(time.RFC3339)))}, nil
+			Note: m.note(ctx, fmt.Sprintf("caught up to %s (Duo's two-minute delay)", time.Unix(minTime, 0).UTC().Format(time.RFC3339)))}, nil
 	}
 	q := url.Values{}
 	q.Set("mintime", strconv.FormatInt(minTime, 10))
-	m.requests++
 	page, err := get(ctx, m.env, adminPath, q, &adminSpec)
 	if err != nil {
 		return nil, err
@@ -102,12 +101,12 @@ func (m *adminLog) Fetch(ctx context.Context, req runner.PageRequest) (*runner.P
 	default:
 		note = fmt.Sprintf("caught up to %s", time.Unix(maxTS, 0).UTC().Format(time.RFC3339))
 	}
-	out.Note = m.note(note)
+	out.Note = m.note(ctx, note)
 	return out, nil
 }
 
-func (m *adminLog) note(parts ...string) string {
-	return budgetNote(m.s, adminPath, m.requests) + "; " + strings.Join(parts, "; ")
+func (m *adminLog) note(ctx context.Context, parts ...string) string {
+	return budgetNote(m.s, adminPath, httpx.RequestsFrom(ctx)) + "; " + strings.Join(parts, "; ")
 }
 
 // Check reads the administrator log of the five minutes before Duo's delay.

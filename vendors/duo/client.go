@@ -43,8 +43,10 @@ func utc(ms int64) string {
 	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
 }
 
-// budgetNote is the pacing half of a module's run-summary message.
-func budgetNote(s *Settings, path string, requests int) string {
+// budgetNote is the pacing half of a module's run-summary message;
+// requests are the module's attempts this run, retries included (httpx
+// counts them, and Duo's limit counts them too).
+func budgetNote(s *Settings, path string, requests int64) string {
 	if s.RequestsPerMinute <= 0 {
 		return fmt.Sprintf("per-endpoint pacing off; %d request(s) to %s this run", requests, path)
 	}

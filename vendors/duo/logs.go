@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wodlekit/wodlekit/runtime/httpx"
 	"github.com/wodlekit/wodlekit/runtime/jsonrec"
 	"github.com/wodlekit/wodlekit/runtime/runner"
 )
@@ -53,11 +54,10 @@ func (c windowCursor) paging() bool {
 
 // windowLog is one v2 log module for one run.
 type windowLog struct {
-	env      *runner.Env
-	s        *Settings
-	k        logKind
-	spec     jsonrec.Spec
-	requests int
+	env  *runner.Env
+	s    *Settings
+	k    logKind
+	spec jsonrec.Spec
 }
 
 func newWindowLog(env *runner.Env, s *Settings, k logKind) *windowLog {
@@ -118,7 +118,7 @@ func (m *windowLog) Fetch(ctx context.Context, req runner.PageRequest) (*runner.
 			if !have {
 				next = mustJSON(windowCursor{MinTime: start, MaxTime: start - 1, NextOffset: json.RawMessage("null")})
 			}
-			return &runner.Page{Next: next, More: false, Note: m.note(append(notes, fmt.Sprintf("caught up to %s (Duo's two-minute delay)", utc(start-1))))}, nil
+			return &runner.Page{Next: next, More: false, Note: m.note(ctx, append(notes, fmt.Sprintf("caught up to %s (Duo's two-minute delay)", utc(start-1))))}, nil
 		}
 		win = windowCursor{MinTime: start, MaxTime: end, NextOffset: json.RawMessage("null")}
 	}
@@ -132,7 +132,6 @@ func (m *windowLog) Fetch(ctx context.Context, req runner.PageRequest) (*runner.
 	if sent != "" {
 		q.Set("next_offset", sent)
 	}
-	m.requests++
 	page, err := get(ctx, m.env, m.k.path, q, &m.spec)
 	if err != nil {
 		return nil, err
@@ -167,12 +166,12 @@ func (m *windowLog) Fetch(ctx context.Context, req runner.PageRequest) (*runner.
 			notes = append(notes, fmt.Sprintf("next request in %v", out.Wait))
 		}
 	}
-	out.Note = m.note(notes)
+	out.Note = m.note(ctx, notes)
 	return out, nil
 }
 
-func (m *windowLog) note(parts []string) string {
-	return budgetNote(m.s, m.k.path, m.requests) + "; " + strings.Join(parts, "; ")
+func (m *windowLog) note(ctx context.Context, parts []string) string {
+	return budgetNote(m.s, m.k.path, httpx.RequestsFrom(ctx)) + "; " + strings.Join(parts, "; ")
 }
 
 // recordID is the record's own ID when it has one, else a hash of the

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/wodlekit/wodlekit/runtime/httpx"
@@ -92,33 +90,20 @@ func (l *ledger) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// counting wraps an Authenticator and counts every attempt it signs: TAP
-// counts retries against the budget too, and Do's retries are invisible
-// to the caller otherwise.
-type counting struct {
-	inner httpx.Authenticator
-	n     *atomic.Int64
-}
-
-// Authenticate implements httpx.Authenticator.
-func (c counting) Authenticate(ctx context.Context, r *http.Request, body []byte) error {
-	c.n.Add(1)
-	return c.inner.Authenticate(ctx, r, body)
-}
-
 // budget is one module's view of its daily request budget.
 type budget struct {
 	name      string // "SIEM" or "People"
 	limit     int    // the credential's daily budget
 	usable    int    // limit less the margin
 	marginPct int
-	sent      atomic.Int64
 	ledger    ledger
 }
 
-// record moves the attempts counted since the last call into the ledger.
-func (b *budget) record(now time.Time, counted *int64) {
-	n := b.sent.Load()
+// record moves the module's attempts since the last call into the ledger:
+// TAP counts retries against the budget too, and httpx counts every
+// attempt in the module's Stats.
+func (b *budget) record(ctx context.Context, now time.Time, counted *int64) {
+	n := httpx.RequestsFrom(ctx)
 	b.ledger = b.ledger.add(now, n-*counted)
 	*counted = n
 }

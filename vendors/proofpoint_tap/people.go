@@ -66,7 +66,7 @@ type people struct {
 
 func newPeople(env *runner.Env, s *Settings) *people {
 	b := &budget{name: "People", limit: s.PeopleDailyBudget, usable: s.usable(s.PeopleDailyBudget), marginPct: s.BudgetMarginPercent}
-	return &people{env: env, set: s, b: b, http: env.HTTP.WithAuth(counting{inner: basic(env), n: &b.sent})}
+	return &people{env: env, set: s, b: b, http: env.HTTP}
 }
 
 // Name implements runner.Module.
@@ -109,7 +109,7 @@ func (m *people) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Pag
 		size = 1000
 	}
 	rep, err := m.fetch(ctx, m.set.PeopleWindowDays, size, pg)
-	m.b.record(m.env.Now(), &m.counted)
+	m.b.record(ctx, m.env.Now(), &m.counted)
 	if err != nil {
 		return nil, err
 	}

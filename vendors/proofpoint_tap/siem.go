@@ -81,7 +81,7 @@ type siem struct {
 	set  *Settings
 	http *httpx.Client
 	b    *budget
-	// counted is how many of b.sent are already in the ledger.
+	// counted is how many of the module's requests are already in the ledger.
 	counted int64
 	loaded  bool
 	// pending is an error met after some slices succeeded: their progress
@@ -92,7 +92,7 @@ type siem struct {
 
 func newSIEM(env *runner.Env, s *Settings) *siem {
 	b := &budget{name: "SIEM", limit: s.SIEMDailyBudget, usable: s.usable(s.SIEMDailyBudget), marginPct: s.BudgetMarginPercent}
-	return &siem{env: env, set: s, b: b, http: env.HTTP.WithAuth(counting{inner: basic(env), n: &b.sent})}
+	return &siem{env: env, set: s, b: b, http: env.HTTP}
 }
 
 // Name implements runner.Module.
@@ -166,7 +166,7 @@ func (m *siem) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Page,
 			end = limit
 		}
 		recs, err := m.slice(ctx, start, end)
-		m.b.record(m.env.Now(), &m.counted)
+		m.b.record(ctx, m.env.Now(), &m.counted)
 		if err != nil {
 			if age, ok := tooFarInPast(err); ok && !apiClamped {
 				// Once per page: a clamp that does not help becomes an

@@ -3,6 +3,7 @@ package proofpointtap_test
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -248,6 +249,27 @@ func TestBudgetStopsRunAndNextRunContinues(t *testing.T) {
 	}
 	if r := b.api.Rejected(); r != 0 {
 		t.Fatalf("the fake answered %d requests with 429: the wodle went over the budget", r)
+	}
+}
+
+// TestRetriesCountAgainstTheBudget: TAP counts every attempt, so retried
+// 500s spend the budget as the module's httpx stats count them.
+func TestRetriesCountAgainstTheBudget(t *testing.T) {
+	b := newBench(t, fakeapi.Options{Seed: 5, SIEM: 150, PerHour: 10, SIEMBudget: 10},
+		"TAP_SIEM_DAILY_BUDGET", "10", "TAP_BUDGET_MARGIN_PERCENT", "0", "TAP_LOOKBACK_HOURS", "17")
+	faults := wodletest.NewFaultInjector(b.api)
+	srv := httptest.NewServer(faults)
+	t.Cleanup(srv.Close)
+	b.env = b.env.With("TAP_BASE_URL", srv.URL)
+	for range 3 {
+		faults.Push(wodletest.Fault{Path: "/v2/siem/all", Status: http.StatusInternalServerError, Body: "busy"})
+	}
+	s := summary(t, b.run("--source", "siem"), "siem")
+	if got := len(b.api.Intervals()); got != 7 {
+		t.Fatalf("the fake served %d SIEM requests, want 7: 10 of budget less the 3 retried 500s", got)
+	}
+	if msg, _ := s["message"].(string); !strings.Contains(msg, "10 of 10 requests used") {
+		t.Fatalf("summary message %q does not count the retries", msg)
 	}
 }
 

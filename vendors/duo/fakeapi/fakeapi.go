@@ -19,8 +19,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wodlekit/wodlekit/vendors/duo"
 	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
+	"github.com/wodlekit/wodlekit/vendors/duo"
 )
 
 // Log names, as the wodle's modules are named.
