@@ -91,6 +91,10 @@ func classify(err error) (string, int) {
 	if errors.As(err, &je) || strings.Contains(err.Error(), "decode page") {
 		return kindDecode, 0
 	}
+	var ce *cursorError
+	if errors.As(err, &ce) {
+		return kindState, 0
+	}
 	return kindModule, 0
 }
 

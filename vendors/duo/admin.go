@@ -3,6 +3,7 @@ package duo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -49,7 +50,7 @@ func (m *adminLog) Fetch(ctx context.Context, req runner.PageRequest) (*runner.P
 	if req.Cursor != nil {
 		var c adminCursor
 		if err := json.Unmarshal(req.Cursor, &c); err != nil || c.MinTime <= 0 {
-			return nil, fmt.Errorf("saved cursor for administrator is not a Duo v1 cursor: reset it with `state reset --source administrator --yes`")
+			return nil, runner.BadCursor("administrator", errors.New("not a Duo v1 cursor"))
 		}
 		minTime = c.MinTime
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -90,7 +91,7 @@ func (m *windowLog) Fetch(ctx context.Context, req runner.PageRequest) (*runner.
 	have := req.Cursor != nil
 	if have {
 		if err := json.Unmarshal(req.Cursor, &cur); err != nil || cur.MaxTime < cur.MinTime-1 {
-			return nil, fmt.Errorf("saved cursor for %s is not a Duo window cursor: reset it with `state reset --source %s --yes`", m.k.name, m.k.name)
+			return nil, runner.BadCursor(m.k.name, errors.New("not a Duo window cursor"))
 		}
 	}
 	win := cur

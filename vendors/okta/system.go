@@ -43,14 +43,14 @@ func (s *system) Name() string { return "system" }
 func (s *system) cursorURL(cur json.RawMessage) (*url.URL, error) {
 	var next string
 	if err := json.Unmarshal(cur, &next); err != nil || next == "" {
-		return nil, errors.New("the saved cursor of system is not a next URL: reset it with `state reset --source system --yes`")
+		return nil, runner.BadCursor("system", errors.New("not a next URL"))
 	}
 	u, err := s.env.HTTP.ResolveNext(next)
 	if err != nil {
-		return nil, fmt.Errorf("saved cursor of system (was OKTA_BASE_URL changed? reset it with `state reset --source system --yes`): %w", err)
+		return nil, runner.BadCursor("system", fmt.Errorf("%w (was OKTA_BASE_URL changed?)", err))
 	}
 	if u.Path != logsPath {
-		return nil, fmt.Errorf("the saved cursor of system points at %s, not %s: reset it with `state reset --source system --yes`", u.Path, logsPath)
+		return nil, runner.BadCursor("system", fmt.Errorf("points at %s, not %s", u.Path, logsPath))
 	}
 	return u, nil
 }

@@ -3,6 +3,7 @@ package onepassword
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,7 +54,7 @@ func (s *stream) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Pag
 	} else {
 		var cur string
 		if err := json.Unmarshal(req.Cursor, &cur); err != nil || cur == "" {
-			return nil, fmt.Errorf("saved cursor for %s is not a 1Password cursor string: reset it with `state reset --source %s --yes`", s.name, s.name)
+			return nil, runner.BadCursor(s.name, errors.New("not a 1Password cursor string"))
 		}
 		body, err = json.Marshal(cursorBody{Cursor: cur})
 	}

@@ -45,10 +45,10 @@ func decodePeopleCursor(raw json.RawMessage) (peopleCursor, error) {
 		return c, nil
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, fmt.Errorf("saved people cursor is not {\"last\":...,\"spent\":[...]}: %w; reset it with `state reset --source people --yes`", err)
+		return c, runner.BadCursor("people", fmt.Errorf("not {\"last\":...,\"spent\":[...]}: %w", err))
 	}
 	if c.Page < 0 {
-		return c, fmt.Errorf("saved people cursor has page %d; reset it with `state reset --source people --yes`", c.Page)
+		return c, runner.BadCursor("people", fmt.Errorf("page %d", c.Page))
 	}
 	return c, nil
 }

@@ -67,10 +67,10 @@ func decodeSIEMCursor(raw json.RawMessage) (siemCursor, error) {
 		return c, nil
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, fmt.Errorf("saved siem cursor is not {\"end\":...,\"spent\":[...]}: %w; reset it with `state reset --source siem --yes`", err)
+		return c, runner.BadCursor("siem", fmt.Errorf("not {\"end\":...,\"spent\":[...]}: %w", err))
 	}
 	if c.End.IsZero() {
-		return c, errors.New("saved siem cursor has no end time; reset it with `state reset --source siem --yes`")
+		return c, runner.BadCursor("siem", errors.New("no end time"))
 	}
 	return c, nil
 }
