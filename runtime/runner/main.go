@@ -213,7 +213,7 @@ func loadConfig(v Vendor, io IO, flags *runFlags) (*setup, error) {
 	}
 	defaultBase := v.DefaultBaseURL
 	if v.ResolveBaseURL != nil && settingsErr == nil {
-		if u := v.ResolveBaseURL(settings); u != "" {
+		if u := v.ResolveBaseURL(&Env{Settings: settings}); u != "" {
 			defaultBase = u
 		}
 	}

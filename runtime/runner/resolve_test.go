@@ -15,9 +15,9 @@ type hostSettings struct {
 func resolvingVendor() Vendor {
 	return Vendor{
 		Name: "acme", EnvPrefix: "ACME_", Settings: &hostSettings{},
-		ResolveBaseURL: func(s any) string {
-			if h := s.(*hostSettings).Host; h != "" {
-				return "https://" + h
+		ResolveBaseURL: func(env *Env) string {
+			if s, err := SettingsOf[hostSettings](env); err == nil && s.Host != "" {
+				return "https://" + s.Host
 			}
 			return ""
 		},
@@ -71,6 +71,19 @@ func TestResolveBaseURLMetadataNotRequired(t *testing.T) {
 	for _, s := range m.Settings {
 		if s.Env == "ACME_BASE_URL" && s.Required {
 			t.Error("BASE_URL marked required though it derives from the settings")
+		}
+	}
+}
+
+func TestSettingsOf(t *testing.T) {
+	want := &hostSettings{Host: "h"}
+	if got, err := SettingsOf[hostSettings](&Env{Settings: want}); err != nil || got != want {
+		t.Fatalf("SettingsOf = %v, %v", got, err)
+	}
+	for _, s := range []any{nil, hostSettings{}, &struct{}{}, (*hostSettings)(nil)} {
+		_, err := SettingsOf[hostSettings](&Env{Settings: s})
+		if err == nil || !strings.Contains(err.Error(), "not *runner.hostSettings") {
+			t.Errorf("settings %T: error %v", s, err)
 		}
 	}
 }

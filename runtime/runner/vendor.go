@@ -7,7 +7,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"reflect"
 	"time"
 
 	"github.com/wodlekit/wodlekit/runtime/config"
@@ -23,8 +25,8 @@ import (
 // answer off it is a decode error, never an empty page.
 type Vendor struct {
 	// Name is the integration value and the event namespace ("onepassword").
-	// It must not contain aws, gcp, github, office365, virustotal or
-	// maltiverse: Wazuh's stock rules claim such events first.
+	// It must not contain ForbiddenNameWords: Wazuh's stock rules claim such
+	// events first. Validate checks this and the other fields at start-up.
 	Name string
 	// Title is the human name ("1Password").
 	Title string
@@ -36,8 +38,9 @@ type Vendor struct {
 	DefaultBaseURL string
 	// ResolveBaseURL, when set, derives the base URL from the vendor's
 	// decoded Settings when <PREFIX>BASE_URL is unset (Duo: "https://" plus
-	// DUO_API_HOST); "" leaves DefaultBaseURL in force.
-	ResolveBaseURL func(settings any) string
+	// DUO_API_HOST); "" leaves DefaultBaseURL in force. Its Env holds only
+	// Settings (read them with SettingsOf): the rest is not built yet.
+	ResolveBaseURL func(env *Env) string
 	// AllowedHosts lists the base URL hosts accepted ("events.1password.com",
 	// "*.okta.com"); empty allows any https host. Loopback is always allowed.
 	AllowedHosts []string
@@ -48,6 +51,7 @@ type Vendor struct {
 	// Settings, when non-nil, is a pointer to a vendor settings struct read
 	// with go-envconfig under EnvPrefix (field tags `env:"REGION"`, `help`
 	// for the documentation). Validate() error is called when present.
+	// Modules, Auth and ResolveBaseURL read it with SettingsOf.
 	Settings any
 	// MaxPageSize is the largest page the API serves; PAGE_SIZE defaults to it.
 	MaxPageSize int
@@ -80,6 +84,17 @@ type Vendor struct {
 	Modules func(env *Env) ([]Module, error)
 	// Auth builds the authenticator from the loaded secrets and settings.
 	Auth func(env *Env) (httpx.Authenticator, error)
+}
+
+// SettingsOf returns the vendor's decoded and validated settings
+// (Vendor.Settings) as *T, the one way every vendor reads them; the error
+// names both types when the vendor declared another one.
+func SettingsOf[T any](env *Env) (*T, error) {
+	s, ok := env.Settings.(*T)
+	if !ok || s == nil {
+		return nil, fmt.Errorf("internal error: the vendor's settings are %T, not *%v", env.Settings, reflect.TypeFor[T]())
+	}
+	return s, nil
 }
 
 // SecretSpec describes one secret key.

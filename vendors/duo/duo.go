@@ -119,9 +119,9 @@ func New() runner.Vendor {
 		Description: "authentication, administrator, telephony and activity logs from the Duo Admin API",
 		EnvPrefix:   "DUO_",
 		// The base URL is per customer: it derives from DUO_API_HOST.
-		ResolveBaseURL: func(s any) string {
-			if h := s.(*Settings).APIHost; h != "" {
-				return "https://" + h
+		ResolveBaseURL: func(env *runner.Env) string {
+			if s, err := runner.SettingsOf[Settings](env); err == nil && s.APIHost != "" {
+				return "https://" + s.APIHost
 			}
 			return ""
 		},
@@ -146,12 +146,18 @@ func New() runner.Vendor {
 		Auth: func(env *runner.Env) (httpx.Authenticator, error) {
 			ikey, _ := env.Secrets.Get(IKeyKey)
 			skey, _ := env.Secrets.Get(SKeyKey)
-			s := env.Settings.(*Settings)
+			s, err := runner.SettingsOf[Settings](env)
+			if err != nil {
+				return nil, err
+			}
 			// Duo checks Date against its own clock: sign with the real one.
 			return Signer{IKey: ikey, SKey: skey, Hash: s.hash}, nil
 		},
 		Modules: func(env *runner.Env) ([]runner.Module, error) {
-			s := env.Settings.(*Settings)
+			s, err := runner.SettingsOf[Settings](env)
+			if err != nil {
+				return nil, err
+			}
 			mods := []runner.Module{
 				newWindowLog(env, s, authentication),
 				newAdminLog(env, s),

@@ -97,9 +97,9 @@ func New() runner.Vendor {
 // configured (or the one OKTA_AUTH names), and a half-configured one says
 // what is missing. It makes no network call and builds nothing.
 func chooseAuth(env *runner.Env) (string, *Settings, error) {
-	s, _ := env.Settings.(*Settings)
-	if s == nil {
-		s = &Settings{Auth: AuthAuto, Scopes: "okta.logs.read", DPoP: true}
+	s, err := runner.SettingsOf[Settings](env)
+	if err != nil {
+		return "", nil, err
 	}
 	tok, hasToken := env.Secrets.Get(TokenKey)
 	hasToken = hasToken && !tok.IsZero()

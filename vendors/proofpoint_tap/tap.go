@@ -101,9 +101,9 @@ func New() runner.Vendor {
 			return basic(env), nil
 		},
 		Modules: func(env *runner.Env) ([]runner.Module, error) {
-			s, ok := env.Settings.(*Settings)
-			if !ok {
-				return nil, fmt.Errorf("proofpoint_tap: settings of type %T", env.Settings)
+			s, err := runner.SettingsOf[Settings](env)
+			if err != nil {
+				return nil, err
 			}
 			return []runner.Module{newSIEM(env, s), newPeople(env, s)}, nil
 		},
