@@ -27,7 +27,8 @@ func (m *pagesModule) Fetch(_ context.Context, req runner.PageRequest) (*runner.
 
 func cursorVendor(m *pagesModule) runner.Vendor {
 	return runner.Vendor{
-		Name: "acme", EnvPrefix: "ACME_", DefaultBaseURL: "http://127.0.0.1:9", MaxLookback: time.Hour,
+		Name: "acme", Title: "Acme", Description: "test events", EnvPrefix: "ACME_",
+		DefaultBaseURL: "http://127.0.0.1:9", MaxLookback: time.Hour, MaxPageSize: 100,
 		Modules: func(*runner.Env) ([]runner.Module, error) { return []runner.Module{m}, nil },
 	}
 }
