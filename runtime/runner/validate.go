@@ -47,8 +47,8 @@ func (v Vendor) Validate() error {
 	if v.Modules == nil {
 		bad("Modules is nil: the vendor has nothing to collect")
 	}
-	if v.MaxLookback <= 0 {
-		bad("MaxLookback is %v: give the vendor's retention", v.MaxLookback)
+	if v.MaxLookback < 0 {
+		bad("MaxLookback is %v: give the vendor's retention (0: none, lookbacks are not clamped)", v.MaxLookback)
 	}
 	if v.MaxPageSize <= 0 {
 		bad("MaxPageSize is %d: give the largest page the API serves", v.MaxPageSize)

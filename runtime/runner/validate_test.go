@@ -33,7 +33,7 @@ func TestVendorValidate(t *testing.T) {
 		{"empty description", func(v *Vendor) { v.Description = "" }, "Description is empty"},
 		{"prefix without _", func(v *Vendor) { v.EnvPrefix = "ACME" }, "EnvPrefix"},
 		{"no modules", func(v *Vendor) { v.Modules = nil }, "Modules is nil"},
-		{"no lookback", func(v *Vendor) { v.MaxLookback = 0 }, "MaxLookback"},
+		{"negative lookback", func(v *Vendor) { v.MaxLookback = -time.Hour }, "MaxLookback"},
 		{"no page size", func(v *Vendor) { v.MaxPageSize = 0 }, "MaxPageSize"},
 		{"duplicate secret", func(v *Vendor) { v.Secrets = append(v.Secrets, v.Secrets[0]) }, "declared twice"},
 		{"secret outside the prefix", func(v *Vendor) { v.Secrets = []SecretSpec{{Key: "TOKEN", Help: "x"}} }, "does not start with EnvPrefix"},

@@ -15,6 +15,7 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 	github.com/sethvargo/go-envconfig v1.4.3 // indirect
 	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sys v0.38.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
 
