@@ -72,7 +72,6 @@ package fakeapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -130,8 +129,8 @@ func New(o Options) *API {
 // add generates one event at ts.
 func (a *API) add(ts time.Time) {
 	id := a.gen.UUID()
-	raw, _ := json.Marshal(map[string]any{"id": id, "time": ts.UTC().Format(time.RFC3339Nano),
-		"action": fakekit.Pick(a.gen, []string{"login", "logout", "update"})})
+	raw := fakekit.Object("id", id, "time", ts.UTC().Format(time.RFC3339Nano),
+		"action", fakekit.Pick(a.gen, []string{"login", "logout", "update"}))
 	a.backlog.Add(fakekit.Entry{At: ts, Key: id, Raw: raw})
 }
 
@@ -155,9 +154,7 @@ func (a *API) AppendRaw(module string, raw []byte) {
 }
 
 func (a *API) sample(seed uint64) []byte {
-	g := fakekit.NewGen(seed, seed)
-	raw, _ := json.Marshal(map[string]any{"id": g.UUID(), "time": "2026-03-01T00:00:00Z", "action": "update", "details": map[string]any{}})
-	return raw
+	return fakekit.Object("id", fakekit.NewGen(seed, seed).UUID(), "time", "2026-03-01T00:00:00Z", "action", "update", "details", map[string]any{})
 }
 
 // BigRecord is a valid record whose details.note makes it about size bytes.
@@ -223,10 +220,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 
 // fail answers an error the way the API does. TODO: the vendor's shape.
 func fail(w http.ResponseWriter, status int, code string) {
-	body, _ := json.Marshal(map[string]string{"error": code})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	fakekit.WriteJSON(w, status, map[string]string{"error": code})
 }
 
 // Demo is the fake tools/fakeapi serves.

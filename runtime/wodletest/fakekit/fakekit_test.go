@@ -196,3 +196,63 @@ func TestRequestLog(t *testing.T) {
 		t.Errorf("query %q", reqs[1].Query)
 	}
 }
+
+func TestObjectKeepsOrderAndText(t *testing.T) {
+	got := string(fakekit.Object("z", "<b>&", "a", 1, "m", 43.6532, "raw", json.RawMessage(`[1,{"x":null}]`), "n", nil, "t", true))
+	want := `{"z":"<b>&","a":1,"m":43.6532,"raw":[1,{"x":null}],"n":null,"t":true}`
+	if got != want {
+		t.Fatalf("Object = %s, want %s", got, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("an odd argument count did not panic")
+		}
+	}()
+	fakekit.Object("a")
+}
+
+func TestWriteJSON(t *testing.T) {
+	for _, tt := range []struct {
+		body any
+		want string
+	}{{map[string]string{"error": "a<b"}, `{"error":"a<b"}`}, {[]byte(`{"x":1}`), `{"x":1}`}, {json.RawMessage(`[]`), `[]`}} {
+		rec := httptest.NewRecorder()
+		fakekit.WriteJSON(rec, http.StatusTeapot, tt.body)
+		if rec.Code != http.StatusTeapot || rec.Body.String() != tt.want || rec.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("WriteJSON(%v): %d %q %q", tt.body, rec.Code, rec.Body.String(), rec.Header().Get("Content-Type"))
+		}
+	}
+}
+
+func TestBudget(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b := fakekit.Budget{Window: time.Minute}
+	steps := []struct {
+		at   time.Duration
+		key  string
+		want bool
+	}{
+		{0, "a", true}, {10 * time.Second, "a", true}, {20 * time.Second, "a", false}, // limit 2
+		{20 * time.Second, "b", true},  // another key has its own count
+		{59 * time.Second, "a", false}, // both still inside the minute
+		{60 * time.Second, "a", true},  // the first left the window
+		{69 * time.Second, "a", false}, // the refusals were not counted, the second is still in
+		{70 * time.Second, "a", true},
+	}
+	for _, s := range steps {
+		if got := b.Take(s.key, 2, t0.Add(s.at)); got != s.want {
+			t.Fatalf("Take(%s) at %v = %v, want %v", s.key, s.at, got, s.want)
+		}
+	}
+	if n := b.Used("a", t0.Add(70*time.Second)); n != 2 {
+		t.Errorf("Used = %d, want 2", n)
+	}
+	for range 10 {
+		if !b.Take("c", 0, t0) {
+			t.Fatal("limit 0 refused a request")
+		}
+	}
+	if n := b.Used("c", t0); n != 0 {
+		t.Errorf("limit 0 counted %d requests", n)
+	}
+}

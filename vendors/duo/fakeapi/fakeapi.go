@@ -9,7 +9,6 @@ package fakeapi
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -77,7 +76,7 @@ type API struct {
 	logs map[string]*fakekit.Backlog
 	// offsets remembers the window each next_offset was issued for.
 	offsets map[string][2]int64
-	hits    map[string][]time.Time
+	budget  fakekit.Budget // per endpoint, a minute
 }
 
 var _ fakekit.Fake = (*API)(nil)
@@ -96,7 +95,7 @@ func New(o Options) *API {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	a := &API{o: o, g: newGen(o.Seed), logs: map[string]*fakekit.Backlog{}, offsets: map[string][2]int64{}, hits: map[string][]time.Time{}}
+	a := &API{o: o, g: newGen(o.Seed), logs: map[string]*fakekit.Backlog{}, offsets: map[string][2]int64{}, budget: fakekit.Budget{Window: time.Minute}}
 	for _, log := range Logs() {
 		a.logs[log] = &fakekit.Backlog{}
 	}
@@ -207,9 +206,7 @@ func (a *API) WideRecord(n int) []byte { return fakekit.WideRecord(sample(98), "
 
 // duoError writes Duo's error envelope.
 func duoError(w http.ResponseWriter, status, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(mustMarshal(map[string]any{"code": code, "message": msg, "stat": "FAIL"}))
+	fakekit.WriteJSON(w, status, map[string]any{"code": code, "message": msg, "stat": "FAIL"})
 }
 
 // ServeHTTP implements http.Handler.
@@ -235,20 +232,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) int {
 		return status
 	}
 	now := a.o.Now()
-	if n := a.o.RequestsPerMinute; n > 0 {
-		recent := a.hits[r.URL.Path][:0]
-		for _, t := range a.hits[r.URL.Path] {
-			if now.Sub(t) < time.Minute {
-				recent = append(recent, t)
-			}
-		}
-		a.hits[r.URL.Path] = recent
-		if len(recent) >= n {
-			// Duo's 429 has no Retry-After and no rate-limit headers.
-			duoError(w, http.StatusTooManyRequests, 42901, "Too Many Requests")
-			return http.StatusTooManyRequests
-		}
-		a.hits[r.URL.Path] = append(recent, now)
+	if !a.budget.Take(r.URL.Path, a.o.RequestsPerMinute, now) {
+		// Duo's 429 has no Retry-After and no rate-limit headers.
+		duoError(w, http.StatusTooManyRequests, 42901, "Too Many Requests")
+		return http.StatusTooManyRequests
 	}
 	if log == Administrator {
 		return a.serveV1(w, r)
@@ -266,7 +253,7 @@ func (a *API) verify(r *http.Request) (status, code int, msg string) {
 	if d := a.o.Now().Sub(t); d > a.o.MaxSkew || d < -a.o.MaxSkew {
 		return http.StatusUnauthorized, 40105, "Request date is too far from the current time"
 	}
-	user, sig, ok := basicAuth(r.Header.Get("Authorization"))
+	user, sig, ok := r.BasicAuth()
 	if !ok || user != a.o.IKey {
 		return http.StatusUnauthorized, 40101, "Missing or invalid integration key"
 	}
@@ -292,18 +279,6 @@ func (a *API) verify(r *http.Request) (status, code int, msg string) {
 	return 0, 0, ""
 }
 
-func basicAuth(h string) (user, pass string, ok bool) {
-	b64, found := strings.CutPrefix(h, "Basic ")
-	if !found {
-		return "", "", false
-	}
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return "", "", false
-	}
-	return strings.Cut(string(raw), ":")
-}
-
 func (a *API) serveV1(w http.ResponseWriter, r *http.Request) int {
 	minTime, err := strconv.ParseInt(r.URL.Query().Get("mintime"), 10, 64)
 	if err != nil || minTime < 0 || minTime > 1e11 {
@@ -316,7 +291,7 @@ func (a *API) serveV1(w http.ResponseWriter, r *http.Request) int {
 			out = append(out, e.Raw)
 		}
 	}
-	writeOK(w, map[string]any{"stat": "OK", "response": out})
+	fakekit.WriteJSON(w, http.StatusOK, map[string]any{"stat": "OK", "response": out})
 	return http.StatusOK
 }
 
@@ -410,14 +385,10 @@ func (a *API) serveV2(w http.ResponseWriter, r *http.Request, log string, now ti
 	} else {
 		resp["items"] = raws
 	}
-	writeOK(w, map[string]any{"stat": "OK", "response": resp})
+	fakekit.WriteJSON(w, http.StatusOK, map[string]any{"stat": "OK", "response": resp})
 	return http.StatusOK
 }
 
-func writeOK(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(mustMarshal(v))
-}
 
 // demoMaxPerLog keeps each log of the demo within one full page: Duo's
 // log endpoints allow about one request a minute, so a larger backlog is

@@ -1,7 +1,6 @@
 package fakeapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -233,7 +232,7 @@ func (g *gen) authEvent(ms int64) (id string, raw []byte) {
 	r.User.Groups = []string{"Duo Users", g.pick([]string{"Engineering", "Finance", "Support"})}
 	r.User.Key = g.key("DU")
 	r.User.Name = email(user)
-	return r.Txid, mustMarshal(r)
+	return r.Txid, fakekit.Marshal(r)
 }
 
 type adminAction struct {
@@ -280,8 +279,8 @@ func (g *gen) adminEvent(ms int64) (id string, raw []byte) {
 	r := adminRecord{Action: a.action, Object: a.object(g), Timestamp: ms / 1000, Username: displayName(g.pick(people)),
 		ISOTimestamp: time.Unix(ms/1000, 0).UTC().Format("2006-01-02T15:04:05+00:00")}
 	// Duo sends description as a JSON document inside a string.
-	r.Description = string(mustMarshal(a.desc(g)))
-	return fmt.Sprintf("%d-%s-%s", ms, a.action, g.uuid()), mustMarshal(r)
+	r.Description = string(fakekit.Marshal(a.desc(g)))
+	return fmt.Sprintf("%d-%s-%s", ms, a.action, g.uuid()), fakekit.Marshal(r)
 }
 
 type telephonyRecord struct {
@@ -305,7 +304,7 @@ func (g *gen) telephonyEvent(ms int64) (id string, raw []byte) {
 	}
 	r := telephonyRecord{Context: g.pick([]string{"authentication", "enrollment", "administrator login"}), Credits: credits,
 		Phone: fmt.Sprintf("+1555010%04d", g.r.IntN(10000)), TelephonyID: g.uuid(), TS: isoMicros(ms), Txid: g.uuid(), Type: typ}
-	return r.TelephonyID, mustMarshal(r)
+	return r.TelephonyID, fakekit.Marshal(r)
 }
 
 type named struct {
@@ -355,22 +354,14 @@ func (g *gen) activityEvent(ms int64) (id string, raw []byte) {
 	r.Action.Name = g.pick([]string{"admin_login", "user_update", "phone_activate", "integration_update", "admin_factor_restrictions_update"})
 	r.ActivityID = g.uuid()
 	who := g.pick(people)
-	r.Actor = actor{Details: string(mustMarshal(map[string]string{"email": email(who), "role": "Administrator"})), Key: g.key("DE"), Name: email(who), Type: "admin"}
+	r.Actor = actor{Details: string(fakekit.Marshal(map[string]string{"email": email(who), "role": "Administrator"})), Key: g.key("DE"), Name: email(who), Type: "admin"}
 	r.Akey = g.key("DA")
 	r.Application = named{Key: g.key("DI"), Name: "Duo Admin Panel", Type: "Admin Panel"}
 	r.Outcome = map[string]string{"result": g.pick([]string{"SUCCESS", "SUCCESS", "SUCCESS", "FAILURE"})}
 	target := g.pick(people)
-	r.Target = actor{Details: string(mustMarshal(map[string]string{"status": "active"})), Key: g.key("DU"), Name: email(target), Type: "user"}
+	r.Target = actor{Details: string(fakekit.Marshal(map[string]string{"status": "active"})), Key: g.key("DU"), Name: email(target), Type: "user"}
 	r.TS = isoMicros(ms)
-	return r.ActivityID, mustMarshal(r)
-}
-
-func mustMarshal(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("fakeapi: marshal generated record: %v", err))
-	}
-	return b
+	return r.ActivityID, fakekit.Marshal(r)
 }
 
 // displayName turns "amara.okafor" into "Amara Okafor", as Duo shows admins.

@@ -12,7 +12,6 @@ import (
 	"crypto"
 	crand "crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -202,9 +201,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 
 // oktaError writes Okta's error body.
 func oktaError(w http.ResponseWriter, status int, code, summary string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
+	fakekit.WriteJSON(w, status, map[string]any{
 		"errorCode": code, "errorSummary": summary, "errorLink": code,
 		"errorId": "oae" + randomHex(8), "errorCauses": []any{},
 	})
@@ -212,9 +209,7 @@ func oktaError(w http.ResponseWriter, status int, code, summary string) {
 
 // oauthError writes an OAuth 2.0 error body.
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+	fakekit.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
 func randomHex(n int) string {

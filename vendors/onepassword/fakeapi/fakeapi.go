@@ -418,7 +418,7 @@ func (a *API) page(w http.ResponseWriter, feature string, req Request) {
 	next := c
 	next.Offset = max(to, c.Offset)
 	body.WriteString(`{"cursor":`)
-	jsonString(&body, next.Encode())
+	body.Write(fakekit.Marshal(next.Encode()))
 	fmt.Fprintf(&body, `,"has_more":%t,"items":[`, to < end)
 	for i, e := range items {
 		if i > 0 {
@@ -434,10 +434,7 @@ func (a *API) page(w http.ResponseWriter, feature string, req Request) {
 
 // writeError answers with the API's error shape {"Error":{"Message":"..."}}.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	body, _ := json.Marshal(map[string]map[string]string{"Error": {"Message": msg}})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	fakekit.WriteJSON(w, status, map[string]map[string]string{"Error": {"Message": msg}})
 }
 
 // Demo is the fake tools/fakeapi serves: a token holding all three

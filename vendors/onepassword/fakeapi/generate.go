@@ -1,9 +1,7 @@
 package fakeapi
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -174,44 +172,6 @@ func ipFor(rng *fakekit.Gen, p place) string {
 	return p.ip + strconv.Itoa(1+rng.IntN(253))
 }
 
-// jsonString writes s as a JSON string. json.Marshal of a string cannot fail.
-func jsonString(buf *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s)
-	buf.Write(b)
-}
-
-// obj writes a flat JSON object from alternating keys and values; values are
-// strings unless they are json.RawMessage or float64.
-func obj(buf *bytes.Buffer, kv ...any) {
-	buf.WriteByte('{')
-	for i := 0; i+1 < len(kv); i += 2 {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		jsonString(buf, kv[i].(string))
-		buf.WriteByte(':')
-		switch v := kv[i+1].(type) {
-		case string:
-			jsonString(buf, v)
-		case json.RawMessage:
-			buf.Write(v)
-		case float64:
-			buf.WriteString(strconv.FormatFloat(v, 'f', -1, 64))
-		case int:
-			buf.WriteString(strconv.Itoa(v))
-		default:
-			panic(fmt.Sprintf("fakeapi: unsupported value %T", v))
-		}
-	}
-	buf.WriteByte('}')
-}
-
-func raw(f func(*bytes.Buffer)) json.RawMessage {
-	var b bytes.Buffer
-	f(&b)
-	return b.Bytes()
-}
-
 // Timestamp formats t the way the Events API does: RFC 3339 in UTC with as
 // many fractional digits as the value has (none, milli, micro or nano).
 func Timestamp(t time.Time) string {
@@ -220,21 +180,17 @@ func Timestamp(t time.Time) string {
 
 func userObj(i int) json.RawMessage {
 	p := people[i]
-	return raw(func(b *bytes.Buffer) { obj(b, "uuid", personUUID(i), "name", p.name, "email", p.email) })
+	return fakekit.Object("uuid", personUUID(i), "name", p.name, "email", p.email)
 }
 
 func clientObj(rng *fakekit.Gen, c client, p place) json.RawMessage {
-	return raw(func(b *bytes.Buffer) {
-		obj(b, "app_name", c.app, "app_version", c.appVersion, "platform_name", c.platform,
+	return fakekit.Object("app_name", c.app, "app_version", c.appVersion, "platform_name", c.platform,
 			"platform_version", c.platformVersion, "os_name", c.os, "os_version", c.osVersion,
 			"ip_address", ipFor(rng, p))
-	})
 }
 
 func locationObj(p place) json.RawMessage {
-	return raw(func(b *bytes.Buffer) {
-		obj(b, "country", p.country, "region", p.region, "city", p.city, "latitude", p.lat, "longitude", p.lon)
-	})
+	return fakekit.Object("country", p.country, "region", p.region, "city", p.city, "latitude", p.lat, "longitude", p.lon)
 }
 
 // GenerateEvent returns one realistic record of the feature as compact JSON,
@@ -242,33 +198,27 @@ func locationObj(p place) json.RawMessage {
 // every other choice, so a seeded rng makes the output deterministic. An
 // unknown feature panics: it is a programming error in a test.
 func GenerateEvent(feature string, i int, rng *fakekit.Gen, ts time.Time) []byte {
-	var b bytes.Buffer
-	b.Grow(1024)
 	switch feature {
 	case FeatureSignInAttempts:
-		genSignIn(&b, rng, ts)
+		return genSignIn(rng, ts)
 	case FeatureItemUsages:
-		genItemUsage(&b, i, rng, ts)
+		return genItemUsage(i, rng, ts)
 	case FeatureAuditEvents:
-		genAudit(&b, rng, ts)
-	default:
-		panic("fakeapi: unknown feature " + feature)
+		return fakekit.Object(auditBase(rng, ts, auditKinds[rng.Weighted(len(auditKinds), func(i int) int { return auditKinds[i].weight })])...)
 	}
-	return b.Bytes()
+	panic("fakeapi: unknown feature " + feature)
 }
 
-func genSignIn(b *bytes.Buffer, rng *fakekit.Gen, ts time.Time) {
+func genSignIn(rng *fakekit.Gen, ts time.Time) []byte {
 	k := signinKinds[rng.Weighted(len(signinKinds), func(i int) int { return signinKinds[i].weight })]
 	u := rng.IntN(len(people))
 	p := places[rng.IntN(len(places))]
 	c := clients[rng.IntN(len(clients))]
 	details := json.RawMessage("null")
 	if k.details != "" {
-		details = raw(func(b *bytes.Buffer) { obj(b, "value", k.details) })
+		details = fakekit.Object("value", k.details)
 	}
-	target := raw(func(b *bytes.Buffer) {
-		obj(b, "uuid", personUUID(u), "name", people[u].name, "email", people[u].email, "type", k.userType)
-	})
+	target := fakekit.Object("uuid", personUUID(u), "name", people[u].name, "email", people[u].email, "type", k.userType)
 	kv := []any{
 		"uuid", opUUID(rng), "session_uuid", opUUID(rng), "timestamp", Timestamp(ts),
 		"country", p.country, "category", k.category, "type", k.typ, "details", details,
@@ -280,10 +230,10 @@ func genSignIn(b *bytes.Buffer, rng *fakekit.Gen, ts time.Time) {
 		kv = append(kv, "location", locationObj(p))
 	}
 	kv = append(kv, "account_uuid", accountUUID)
-	obj(b, kv...)
+	return fakekit.Object(kv...)
 }
 
-func genItemUsage(b *bytes.Buffer, i int, rng *fakekit.Gen, ts time.Time) {
+func genItemUsage(i int, rng *fakekit.Gen, ts time.Time) []byte {
 	a := itemActions[rng.Weighted(len(itemActions), func(i int) int { return itemActions[i].weight })]
 	u := rng.IntN(len(people))
 	p := places[rng.IntN(len(places))]
@@ -297,13 +247,7 @@ func genItemUsage(b *bytes.Buffer, i int, rng *fakekit.Gen, ts time.Time) {
 		kv = append(kv, "location", locationObj(p))
 	}
 	kv = append(kv, "account_uuid", accountUUID)
-	obj(b, kv...)
-}
-
-func genAudit(b *bytes.Buffer, rng *fakekit.Gen, ts time.Time) {
-	k := auditKinds[rng.Weighted(len(auditKinds), func(i int) int { return auditKinds[i].weight })]
-	kv := auditBase(rng, ts, k)
-	obj(b, kv...)
+	return fakekit.Object(kv...)
 }
 
 // auditBase builds the key/value list of one audit event of kind k.
@@ -325,10 +269,10 @@ func auditBase(rng *fakekit.Gen, ts time.Time, k auditKind) []any {
 		objectDetails = userObj(o)
 	case "vault", "uva", "gva":
 		name := vaultNames[rng.IntN(len(vaultNames))]
-		objectDetails = raw(func(b *bytes.Buffer) { obj(b, "uuid", objectUUID, "name", name) })
+		objectDetails = fakekit.Object("uuid", objectUUID, "name", name)
 	case "gm":
 		name := groupNames[rng.IntN(len(groupNames))]
-		objectDetails = raw(func(b *bytes.Buffer) { obj(b, "uuid", objectUUID, "name", name) })
+		objectDetails = fakekit.Object("uuid", objectUUID, "name", name)
 	}
 	// login_time is shown with the account's zone offset in the API's own
 	// examples; keep both forms so collectors do not assume "Z".
@@ -337,9 +281,7 @@ func auditBase(rng *fakekit.Gen, ts time.Time, k auditKind) []any {
 	if rng.IntN(3) == 0 {
 		loginTime = login.In(time.FixedZone("", -3*3600)).Format(time.RFC3339)
 	}
-	session := raw(func(b *bytes.Buffer) {
-		obj(b, "uuid", opUUID(rng), "login_time", loginTime, "device_uuid", opUUID(rng), "ip", ipFor(rng, p))
-	})
+	session := fakekit.Object("uuid", opUUID(rng), "login_time", loginTime, "device_uuid", opUUID(rng), "ip", ipFor(rng, p))
 	kv := []any{
 		"uuid", opUUID(rng), "timestamp", Timestamp(ts),
 		"actor_uuid", personUUID(actor), "actor_details", userObj(actor),
@@ -362,7 +304,7 @@ func auditBase(rng *fakekit.Gen, ts time.Time, k auditKind) []any {
 			// Group vault access: the grantee is a group, not a person.
 			auxUUID = opUUID(rng)
 			name := groupNames[rng.IntN(len(groupNames))]
-			auxDetails = raw(func(b *bytes.Buffer) { obj(b, "uuid", auxUUID, "name", name) })
+			auxDetails = fakekit.Object("uuid", auxUUID, "name", name)
 		}
 		kv = append(kv, "aux_id", 1<<(n+2)-1, "aux_uuid", auxUUID, "aux_details", auxDetails,
 			"aux_info", strings.Join(perms[:n], ","))
@@ -379,9 +321,7 @@ func auditBase(rng *fakekit.Gen, ts time.Time, k auditKind) []any {
 // sample is one fixed audit event of kind k, the base of BigRecord and
 // WideRecord; the seed keeps their identifiers apart.
 func sample(seed uint64, k auditKind) []byte {
-	var b bytes.Buffer
-	obj(&b, auditBase(fakekit.NewGen(seed, seed), time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC), k)...)
-	return b.Bytes()
+	return fakekit.Object(auditBase(fakekit.NewGen(seed, seed), time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC), k)...)
 }
 
 // BigRecord is an audit event (a firewall update) whose aux_info makes it

@@ -60,7 +60,7 @@ type API struct {
 	// but shows it only once indexed (Entry.Visible).
 	arrays map[string]*fakekit.Backlog
 	users  [][]byte
-	spent  map[string][]time.Time
+	spent  fakekit.Budget // per pool, a rolling day
 }
 
 var _ fakekit.Fake = (*API)(nil)
@@ -79,7 +79,7 @@ func New(o Options) *API {
 	if o.PeopleBudget <= 0 {
 		o.PeopleBudget = DefaultPeopleBudget
 	}
-	a := &API{o: o, rng: fakekit.NewGen(o.Seed, o.Seed^0x7a9), spent: map[string][]time.Time{}, arrays: map[string]*fakekit.Backlog{}}
+	a := &API{o: o, rng: fakekit.NewGen(o.Seed, o.Seed^0x7a9), spent: fakekit.Budget{Window: 24 * time.Hour}, arrays: map[string]*fakekit.Backlog{}}
 	for _, arr := range Arrays {
 		a.arrays[arr] = &fakekit.Backlog{}
 	}
@@ -178,17 +178,7 @@ func (a *API) Rejected() int {
 func (a *API) Spent(pool string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.prune(pool, a.o.Clock()))
-}
-
-func (a *API) prune(pool string, now time.Time) []time.Time {
-	s := a.spent[pool]
-	i := 0
-	for i < len(s) && !s[i].After(now.Add(-24*time.Hour)) {
-		i++
-	}
-	a.spent[pool] = s[i:]
-	return a.spent[pool]
+	return a.spent.Used(pool, a.o.Clock())
 }
 
 func textError(w http.ResponseWriter, code int, msg string) {
@@ -225,13 +215,12 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.o.Clock().UTC()
-	if len(a.prune(pool, now)) >= budget {
+	if !a.spent.Take(pool, budget, now) {
 		// TAP: 429 until 24 hours after the oldest request, with no
 		// Retry-After and no rate-limit headers.
 		textError(w, http.StatusTooManyRequests, "Too Many Requests")
 		return
 	}
-	a.spent[pool] = append(a.spent[pool], now)
 	if pool == "siem" {
 		a.siem(w, r, now)
 		return

@@ -1,7 +1,6 @@
 package fakeapi
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,43 +10,6 @@ import (
 
 	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
-
-// obj writes a JSON object with its keys in the given order (TAP's
-// records are compared byte for byte in golden files).
-func obj(b *bytes.Buffer, kv ...any) {
-	b.WriteByte('{')
-	for i := 0; i+1 < len(kv); i += 2 {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(marshal(kv[i]))
-		b.WriteByte(':')
-		if raw, ok := kv[i+1].(json.RawMessage); ok {
-			b.Write(raw)
-			continue
-		}
-		b.Write(marshal(kv[i+1]))
-	}
-	b.WriteByte('}')
-}
-
-// marshal encodes v as TAP does: "<" and ">" of message IDs stay as
-// they are rather than \u003c escapes.
-func marshal(v any) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic(fmt.Sprintf("fakeapi: %v", err))
-	}
-	return bytes.TrimRight(b.Bytes(), "\n")
-}
-
-func objRaw(kv ...any) json.RawMessage {
-	var b bytes.Buffer
-	obj(&b, kv...)
-	return b.Bytes()
-}
 
 func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
@@ -87,7 +49,7 @@ func (a *API) record(array string, filed, threat time.Time) []byte {
 
 // Click is a click record as TAP writes it (campaignId, threatID).
 func Click(id, guid, recipient, class string, clickTime, threatTime time.Time, n int) []byte {
-	return objRaw(
+	return fakekit.Object(
 		"campaignId", campaigns[n%len(campaigns)],
 		"classification", class,
 		"clickIP", fmt.Sprintf("192.0.2.%d", 1+n%250),
@@ -136,7 +98,7 @@ func Message(array, id, guid, recipient, subject string, threats []Threat, at ti
 		case "impostor":
 			typ, impostor = "messageText", 96
 		}
-		tim = append(tim, objRaw(
+		tim = append(tim, fakekit.Object(
 			cidKey, campaigns[n%len(campaigns)],
 			"classification", t.Classification,
 			"threat", fmt.Sprintf("http://login-verify.example.org/s/%d", n),
@@ -147,13 +109,13 @@ func Message(array, id, guid, recipient, subject string, threats []Threat, at ti
 			"threatUrl", "https://threatinsight.proofpoint.com/a1b2c3/threat/email/"+t.ID[:16],
 		))
 	}
-	timRaw := marshal(tim)
+	timRaw := fakekit.Marshal(tim)
 	quarantine, rule := "", ""
 	if blocked {
 		quarantine, rule = "Attachment Defense", "module.sandbox.threat"
 	}
 	sender := senders[n%len(senders)]
-	return objRaw(
+	return fakekit.Object(
 		"GUID", guid,
 		"QID", fmt.Sprintf("r2FNwRHF%06d", n),
 		"ccAddresses", []string{},
@@ -167,8 +129,8 @@ func Message(array, id, guid, recipient, subject string, threats []Threat, at ti
 		"malwareScore", malware,
 		"messageID", fmt.Sprintf("<%s@mail.example.net>", guid[:12]),
 		"messageParts", []json.RawMessage{
-			objRaw("contentType", "text/plain", "disposition", "inline", "filename", "text.txt", "md5", "008c5926ca861023c1d2a36653fd88e2", "oContentType", "text/plain", "sandboxStatus", "unsupported", "sha256", "85738f8f9a7f1b04b5329c590ebcb9e425925c6d0984089c43a022de4f19c281"),
-			objRaw("contentType", "application/pdf", "disposition", "attached", "filename", "invoice.pdf", "md5", "5873c7d37608e0d49bcaa6f32b6c731f", "oContentType", "application/pdf", "sandboxStatus", "threat", "sha256", "2fab740f143fc1aa4c1cd0146d334c5593b1428f6d062b2c406e5efe8abe95ca"),
+			fakekit.Object("contentType", "text/plain", "disposition", "inline", "filename", "text.txt", "md5", "008c5926ca861023c1d2a36653fd88e2", "oContentType", "text/plain", "sandboxStatus", "unsupported", "sha256", "85738f8f9a7f1b04b5329c590ebcb9e425925c6d0984089c43a022de4f19c281"),
+			fakekit.Object("contentType", "application/pdf", "disposition", "attached", "filename", "invoice.pdf", "md5", "5873c7d37608e0d49bcaa6f32b6c731f", "oContentType", "application/pdf", "sandboxStatus", "threat", "sha256", "2fab740f143fc1aa4c1cd0146d334c5593b1428f6d062b2c406e5efe8abe95ca"),
 		},
 		"messageSize", 40000+n*17,
 		"messageTime", ts(at),
@@ -205,13 +167,13 @@ func (a *API) user() []byte {
 	first, last := firstNames[i%len(firstNames)], lastNames[(i/len(firstNames)+i)%len(lastNames)]
 	email := fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), i)
 	ai := attackIndex(i)
-	fams := []json.RawMessage{objRaw("name", families[i%len(families)], "score", ai*3/5)}
+	fams := []json.RawMessage{fakekit.Object("name", families[i%len(families)], "score", ai*3/5)}
 	if ai > 1000 {
-		fams = append(fams, objRaw("name", families[(i+2)%len(families)], "score", ai-ai*3/5))
+		fams = append(fams, fakekit.Object("name", families[(i+2)%len(families)], "score", ai-ai*3/5))
 	}
-	famRaw := marshal(fams)
-	return objRaw(
-		"identity", objRaw(
+	famRaw := fakekit.Marshal(fams)
+	return fakekit.Object(
+		"identity", fakekit.Object(
 			"guid", strings.ReplaceAll(a.uuid(), "-", "")[:24],
 			"customerUserId", fmt.Sprintf("u%05d", i),
 			"emails", []string{email},
@@ -221,7 +183,7 @@ func (a *API) user() []byte {
 			"title", "Staff",
 			"vip", i%5 == 0,
 		),
-		"threatStatistics", objRaw(
+		"threatStatistics", fakekit.Object(
 			"attackIndex", ai,
 			"families", json.RawMessage(famRaw),
 		),
