@@ -389,7 +389,6 @@ func (a *API) serveV2(w http.ResponseWriter, r *http.Request, log string, now ti
 	return http.StatusOK
 }
 
-
 // demoMaxPerLog keeps each log of the demo within one full page: Duo's
 // log endpoints allow about one request a minute, so a larger backlog is
 // collected over several runs (proven in vendors/duo's tests), which the

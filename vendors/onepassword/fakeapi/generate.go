@@ -185,8 +185,8 @@ func userObj(i int) json.RawMessage {
 
 func clientObj(rng *fakekit.Gen, c client, p place) json.RawMessage {
 	return fakekit.Object("app_name", c.app, "app_version", c.appVersion, "platform_name", c.platform,
-			"platform_version", c.platformVersion, "os_name", c.os, "os_version", c.osVersion,
-			"ip_address", ipFor(rng, p))
+		"platform_version", c.platformVersion, "os_name", c.os, "os_version", c.osVersion,
+		"ip_address", ipFor(rng, p))
 }
 
 func locationObj(p place) json.RawMessage {
