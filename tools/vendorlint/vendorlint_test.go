@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,10 +15,10 @@ const repoRoot = "../.."
 
 // copyRepo copies what check reads of the repository into a temporary
 // folder, so that a test can break it.
-func copyRepo(t *testing.T) string {
+func copyRepo(t *testing.T, extra ...string) string {
 	t.Helper()
 	dst := t.TempDir()
-	for _, top := range []string{"go.work", "README.md", "cmd", "tools/fakeapi", "rules", "vendors"} {
+	for _, top := range append([]string{"go.work", "README.md", "cmd", "tools/fakeapi", "rules", "vendors"}, extra...) {
 		err := filepath.WalkDir(filepath.Join(repoRoot, top), func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -187,5 +188,41 @@ func TestUsage(t *testing.T) {
 	}
 	if code := run([]string{"check", "-root", t.TempDir()}, &out, &errb); code != 1 {
 		t.Errorf("check of an empty folder: exit %d, want 1", code)
+	}
+}
+
+// TestSkeletonBuildsAndFailsConformance proves the other half of the
+// skeleton's promise: it compiles (vendor, fake, binary, demo server) and
+// the conformance suite fails until Fetch is written.
+func TestSkeletonBuildsAndFailsConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests a module")
+	}
+	root := copyRepo(t, "runtime")
+	var out, errb bytes.Buffer
+	if code := run([]string{"new", "-root", root, "-name", "acme_mail"}, &out, &errb); code != 0 {
+		t.Fatalf("new: exit %d: %s", code, errb.String())
+	}
+	goRun := func(dir string, args ...string) (string, error) {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = filepath.Join(root, dir)
+		cmd.Env = append(os.Environ(), "GOWORK=off")
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	for _, m := range []string{"vendors/acme_mail", "cmd", "tools/fakeapi"} {
+		if out, err := goRun(m, "mod", "tidy"); err != nil {
+			t.Fatalf("go mod tidy in %s: %v\n%s", m, err, out)
+		}
+		if out, err := goRun(m, "vet", "./..."); err != nil {
+			t.Fatalf("go vet in %s: %v\n%s", m, err, out)
+		}
+	}
+	got, err := goRun("vendors/acme_mail", "test", "-count=1", "-run", "TestConformance", ".")
+	if err == nil {
+		t.Fatalf("the skeleton passed the conformance suite:\n%s", got)
+	}
+	if !strings.Contains(got, "Fetch is not written yet") || !strings.Contains(got, "--- FAIL: TestConformance") {
+		t.Fatalf("the conformance suite failed for another reason than the unwritten Fetch:\n%s", got)
 	}
 }
