@@ -96,3 +96,40 @@ func BenchmarkDecodeAndAppend(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkAppendBigInts is the commonest change, a 64-bit ID, on the
+// splicing fast path and on the tree path it replaced.
+func BenchmarkAppendBigInts(b *testing.B) {
+	recs := auditRecords(1000)
+	shapes := make([]jsonrec.Shape, len(recs))
+	for i, r := range recs {
+		recs[i] = bytes.Replace(r, []byte(`"aux_id":`), []byte(`"aux_id":922337203685477`), 1)
+		shapes[i] = jsonrec.ShapeOf(recs[i])
+		if !shapes[i].BigInts {
+			b.Fatalf("record %d has no big integer", i)
+		}
+	}
+	e := NewEncoder(Options{Integration: "onepassword"})
+	buf := make([]byte, 0, 1<<20)
+	for _, path := range []string{"splice", "tree"} {
+		b.Run(path, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = buf[:0]
+				for i, r := range recs {
+					var m Marks
+					var err error
+					if path == "splice" {
+						buf, m, err = e.AppendShaped(buf, r, "audit_event", shapes[i])
+					} else {
+						buf, m, err = e.slowPath(buf, r, "audit_event", true)
+					}
+					if err != nil || m.BigInts != 1 {
+						b.Fatalf("%+v %v", m, err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}

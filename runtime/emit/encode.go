@@ -6,6 +6,7 @@ package emit
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/wodlekit/wodlekit/runtime/jsonrec"
 )
@@ -93,16 +94,110 @@ func (e *Encoder) AppendShaped(dst, raw []byte, eventType string, sh jsonrec.Sha
 		fields++
 		size += len(`,"event_type":`) + quotedLen(eventType)
 	}
-	if !sh.BigInts && fields <= e.opt.MaxFields && size <= e.opt.MaxLineBytes {
-		dst = append(dst, e.prefix...)
-		if addType {
-			dst = appendWithMember(dst, raw, "event_type", eventType)
-		} else {
-			dst = append(dst, raw...)
+	if !sh.BigInts {
+		if fields <= e.opt.MaxFields && size <= e.opt.MaxLineBytes {
+			dst = append(dst, e.prefix...)
+			if addType {
+				dst = appendWithMember(dst, raw, "event_type", eventType)
+			} else {
+				dst = append(dst, raw...)
+			}
+			return append(dst, '}', '\n'), Marks{}, nil
 		}
-		return append(dst, '}', '\n'), Marks{}, nil
+		return e.slowPath(dst, raw, eventType, addType)
+	}
+	if line, n, ok := e.appendBigInts(dst, raw, eventType, addType, fields, size); ok {
+		return line, Marks{BigInts: n}, nil
 	}
 	return e.slowPath(dst, raw, eventType, addType)
+}
+
+// appendBigInts is the fast path of a record whose only change is big
+// integers (the commonest: 64-bit IDs): they are quoted as the record is
+// copied and the marker is added, the same line the tree path makes, at
+// the cost of a copy. ok is false, and dst unchanged, when the record
+// needs folding or shrinking too: those are left to the tree path, whose
+// budget arithmetic is repeated here so that both always agree.
+func (e *Encoder) appendBigInts(dst, raw []byte, eventType string, addType bool, fields, size int) (line []byte, n int, ok bool) {
+	start := len(dst)
+	dst = append(dst, e.prefix...)
+	dst, n = appendQuotingBigInts(dst, raw[:len(raw)-1])
+	if n == 0 {
+		// The shape said otherwise (ShapeOf on bad input): the tree decides.
+		return dst[:start], 0, false
+	}
+	size += 2 * n
+	// As in slowPath: the marker's leaf, and two more when strings may
+	// have to be truncated, make room by folding.
+	marker := 1
+	if size+markerSlack > e.opt.MaxLineBytes {
+		marker += 2
+	}
+	if fields+marker > e.opt.MaxFields {
+		return dst[:start], 0, false
+	}
+	if addType {
+		if len(raw) > 2 {
+			dst = append(dst, ',')
+		}
+		dst = appendQuoted(dst, "event_type")
+		dst = append(dst, ':')
+		dst = appendQuoted(dst, eventType)
+	}
+	dst = append(dst, `,"`+MarkerKey+`":{"big_integers_as_strings":`...)
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	dst = append(dst, '}', '}', '}', '\n')
+	if len(dst)-start > e.opt.MaxLineBytes {
+		return dst[:start], 0, false
+	}
+	return dst, n, true
+}
+
+// appendQuotingBigInts appends b with every integer literal outside 32
+// bits written as a JSON string, and counts them. b is valid JSON (or a
+// prefix of it), so a number starts at a '-' or a digit outside strings.
+func appendQuotingBigInts(dst, b []byte) ([]byte, int) {
+	n, last := 0, 0
+	for i := 0; i < len(b); {
+		switch c := b[i]; {
+		case c == '"':
+			i = skipString(b, i)
+		case c == '-' || (c >= '0' && c <= '9'):
+			j := i + 1
+			for j < len(b) && isNumberByte(b[j]) {
+				j++
+			}
+			if jsonrec.IsBigInt(b[i:j]) {
+				dst = append(dst, b[last:i]...)
+				dst = append(dst, '"')
+				dst = append(dst, b[i:j]...)
+				dst = append(dst, '"')
+				last = j
+				n++
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	return append(dst, b[last:]...), n
+}
+
+// skipString returns the index past the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+func isNumberByte(c byte) bool {
+	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
 }
 
 // appendWithMember appends obj with one more string member at its end.

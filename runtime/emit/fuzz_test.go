@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wodlekit/wodlekit/runtime/jsonrec"
 )
 
 // genRecord builds a JSON object from fuzz bytes, so that the fuzzer
@@ -155,6 +157,54 @@ func FuzzAppendRecord(f *testing.F) {
 			ns := line[len(`{"integration":"onepassword","onepassword":`) : len(line)-2]
 			if !bytes.Equal(ns, raw) && !bytes.HasPrefix(ns, raw[:len(raw)-1]) {
 				t.Fatalf("unchanged record altered:\n got %s\nwant %s", line, want)
+			}
+		}
+	})
+}
+
+// FuzzFastMatchesTree checks that the fast path (a copy, big integers
+// quoted as it goes) and the tree path (parse, rewrite, print) make the
+// same line, marks and error for any record, under generous and tight
+// budgets: the fast path is only an optimisation of the tree's output.
+func FuzzFastMatchesTree(f *testing.F) {
+	for _, s := range []string{
+		`{"uuid":"56YE2TYN2VFYRLNSHKPW5NVT5E","action":"join","aux_id":9223372036854775807,"session":{"ip":"203.0.113.7"}}`,
+		`{"id":12345678901,"a":[1,2147483648,[-2147483649]],"f":1e300,"g":-0.5e-3,"s":"12345678901"}`,
+		`{"esc":"\"12345678901\\\"","n":-2147483649,"m":2147483647,"o":-2147483648}`,
+		`{"event_type":"mine","big":99999999999}`,
+		`{"a":{"b":{"c":` + wide("x", 40) + `}},"id":4294967296}`,
+		`{"s":"` + strings.Repeat("a", 5000) + `","id":4294967296}`,
+		// Near the 300-byte budget with 6 of 8 fields: the tree path
+		// reserves the truncation marker's fields and folds.
+		`{"id":12345678901,"a":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","b":{"c":1,"d":2}}`,
+		`{}`,
+	} {
+		f.Add([]byte(s), "audit_event")
+	}
+	f.Add(bytes.Repeat([]byte{4, 30, 3, 200, 40, 4, 1, 2, 3}, 20), "t")
+	encoders := []*Encoder{
+		NewEncoder(Options{Integration: "onepassword"}),
+		NewEncoder(Options{Integration: "onepassword", MaxLineBytes: 4096, MaxFields: 32}),
+		NewEncoder(Options{Integration: "okta", MaxLineBytes: 300, MaxFields: 8}),
+	}
+	f.Fuzz(func(t *testing.T, data []byte, eventType string) {
+		var raw []byte
+		if json.Valid(data) && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
+			var c bytes.Buffer
+			if err := json.Compact(&c, data); err != nil {
+				t.Fatal(err)
+			}
+			raw = c.Bytes()
+		} else {
+			raw = genRecord(data)
+		}
+		sh := jsonrec.ShapeOf(raw)
+		addType := eventType != "" && !sh.HasEventType
+		for _, e := range encoders {
+			fast, fm, ferr := e.AppendShaped([]byte("prev\n"), raw, eventType, sh)
+			tree, tm, terr := e.slowPath([]byte("prev\n"), raw, eventType, addType)
+			if (ferr == nil) != (terr == nil) || fm != tm || !bytes.Equal(fast, tree) {
+				t.Fatalf("budgets %+v, record %s:\nfast %s %+v %v\ntree %s %+v %v", e.opt, raw, fast, fm, ferr, tree, tm, terr)
 			}
 		}
 	})
