@@ -27,12 +27,18 @@ func Decode(r io.Reader, spec *Spec) (*Page, error) {
 		limit = DefaultMaxBytes
 	}
 	body, err := readBody(r, limit)
+	return decodeBody(body, err, spec)
+}
+
+// decodeBody decodes a page from its whole body; readErr is the error the
+// read ended with, reported like a decoding error.
+func decodeBody(body []byte, readErr error, spec *Spec) (*Page, error) {
 	d := &decoder{buf: body, spec: spec, page: &Page{Meta: map[string][]byte{}}, stack: make([]bool, 0, 64)}
 	if len(spec.Members) > 0 {
 		d.seen = make([]seen, len(spec.Members))
 	}
-	if err != nil {
-		return nil, d.wrap(err)
+	if readErr != nil {
+		return nil, d.wrap(readErr)
 	}
 	i, err := d.walk(skipSpace(body, 0), "", 0)
 	if err != nil {

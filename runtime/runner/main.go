@@ -43,6 +43,10 @@ type IO struct {
 	// Signals delivers SIGTERM/SIGINT; nil installs the real handler.
 	Signals <-chan os.Signal
 	Now     func() time.Time
+	// PoisonPages overwrites each page body when the runner releases it
+	// for reuse, so that anything still pointing into it shows as garbage
+	// in the output; the test kit sets it on every run.
+	PoisonPages bool
 }
 
 // Main runs a vendor binary and returns its exit status:
@@ -461,6 +465,7 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 	c := &collection{
 		vendor: v, cfg: s.cfg, env: env, sink: sink, fallback: fallback, store: store, log: s.log,
 		all: flags.All, dryRun: flags.DryRun, since: started.Add(-s.cfg.Lookback()), started: started, stop: stop,
+		bodies: newPageBuffers(pageBodies, io.PoisonPages), lines: &lineBuffer{},
 		enc: emit.NewEncoder(emit.Options{Integration: v.Name, MaxLineBytes: s.cfg.MaxLineBytes, MaxFields: s.cfg.MaxFields}),
 	}
 	for _, n := range notices {

@@ -20,8 +20,8 @@ import (
 // it as such and keeps the cursor; transport and status errors are httpx's.
 func FetchPage(ctx context.Context, c *httpx.Client, req httpx.Request, spec *jsonrec.Spec) (*jsonrec.Page, error) {
 	var page *jsonrec.Page
-	err := c.Do(ctx, req, func(_ *http.Response, body io.Reader) error {
-		p, err := jsonrec.Decode(body, spec)
+	err := c.Do(ctx, req, func(resp *http.Response, body io.Reader) error {
+		p, err := decodePage(ctx, body, resp.ContentLength, spec)
 		if err != nil {
 			return DecodeError(err)
 		}

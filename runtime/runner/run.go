@@ -43,6 +43,10 @@ type collection struct {
 	// events and bytes count what all modules delivered: the caps are per
 	// run because Wazuh buffers the whole run's output (64 MiB at most).
 	events, bytes atomic.Int64
+	// bodies and lines are the page bodies and the line buffer, reused
+	// from page to page by every module (see pagebuf.go).
+	bodies *pageBuffers
+	lines  *lineBuffer
 	// sinkFailed records that a page could not be delivered.
 	sinkMu     sync.Mutex
 	sinkFailed error
@@ -132,7 +136,6 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 	if !c.saves() {
 		runSeen = map[string]struct{}{}
 	}
-	var lines []byte
 	pageIDs := map[string]struct{}{}
 	// The state of a delivered page is written while the next page is
 	// fetched: the fsyncs then cost no wall time, and the next page is
@@ -159,11 +162,15 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 	// time. It is abandoned (cancelled, waited for) on every way out.
 	var ahead chan fetched
 	pctx, pcancel := context.WithCancel(ctx)
+	// The body of the page in hand (see pagebuf.go), given back on every
+	// way out, like a prefetched page's.
+	var lease *pageLease
 	defer func() {
 		pcancel()
 		if ahead != nil {
-			<-ahead
+			(<-ahead).lease.release()
 		}
+		lease.release()
 	}()
 	for page := 1; ; page++ {
 		if reason := c.stopReason(ctx, mr); reason != "" {
@@ -177,9 +184,10 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		var err error
 		if ahead != nil {
 			f := <-ahead
-			ahead, pg, err = nil, f.page, f.err
+			ahead, pg, err, lease = nil, f.page, f.err, f.lease
 		} else {
-			pg, err = m.Fetch(ctx, PageRequest{Cursor: cursor, Since: c.since, Now: c.started, Page: page})
+			lease = c.bodies.lease()
+			pg, err = m.Fetch(withPageLease(ctx, lease), PageRequest{Cursor: cursor, Since: c.since, Now: c.started, Page: page})
 		}
 		if err != nil {
 			if reason := c.interrupted(ctx); reason != "" && !errors.Is(err, httpx.ErrDeadline) {
@@ -198,14 +206,16 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		if !waitCommit() {
 			return
 		}
+		// The cursor outlives the page's body (see pagebuf.go).
+		next := bytes.Clone(pg.Next)
 		if c.vendor.Prefetch && c.worthPrefetch(ctx, mr, pg) {
 			ahead = make(chan fetched, 1)
-			go func(req PageRequest) {
-				p, err := m.Fetch(pctx, req)
-				ahead <- fetched{p, err}
-			}(PageRequest{Cursor: pg.Next, Since: c.since, Now: c.started, Page: page + 1})
+			go func(req PageRequest, l *pageLease) {
+				p, err := m.Fetch(withPageLease(pctx, l), req)
+				ahead <- fetched{p, err, l}
+			}(PageRequest{Cursor: next, Since: c.since, Now: c.started, Page: page + 1}, c.bodies.lease())
 		}
-		lines = lines[:0]
+		lines := c.lines.take(pg.Records, c.enc)
 		clear(pageIDs)
 		var ids []string
 		pageEvents := 0
@@ -237,22 +247,29 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			mr.Folded += marks.Folded
 			mr.BigInts += marks.BigInts
 		}
-		if err := c.deliver(ctx, lines); err != nil {
+		err = c.deliver(ctx, lines)
+		size := len(lines)
+		c.lines.give(lines)
+		if err != nil {
 			c.sinkStopped(ctx, mr, log, err)
 			return
 		}
-		mr.Bytes += int64(len(lines))
+		// The page is done with: its lines are delivered, and what the
+		// state write needs is copied (the cursor) or strings of their own
+		// (the IDs). Its body may now take another page.
+		lease.release()
+		mr.Bytes += int64(size)
 		mr.Pages++
 		c.events.Add(int64(pageEvents))
-		c.bytes.Add(int64(len(lines)))
+		c.bytes.Add(int64(size))
 		if !c.saves() {
-			cursor = pg.Next
+			cursor = next
 		} else {
 			inflight = make(chan error, 1)
 			go func(next json.RawMessage, ids []string, done chan<- error) {
 				done <- c.store.Commit(name, next, ids)
-			}(pg.Next, ids, inflight)
-			cursor = pg.Next
+			}(next, ids, inflight)
+			cursor = next
 		}
 		if pg.Note != "" {
 			mr.Message = pg.Note
@@ -277,8 +294,9 @@ func (c *collection) saves() bool { return !c.all && !c.dryRun }
 
 // fetched is the outcome of a prefetched page.
 type fetched struct {
-	page *Page
-	err  error
+	page  *Page
+	err   error
+	lease *pageLease
 }
 
 // worthPrefetch tells whether the page after pg will be wanted: more

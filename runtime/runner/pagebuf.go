@@ -1,0 +1,163 @@
+package runner
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"github.com/wodlekit/wodlekit/runtime/emit"
+	"github.com/wodlekit/wodlekit/runtime/jsonrec"
+)
+
+// A page's records are slices of its body (jsonrec), about a megabyte for
+// a thousand records, and its lines another megabyte. Left as garbage page
+// after page, three modules with prefetch kept six live bodies, three line
+// buffers and as much dead memory before each collection. So the run
+// reuses a fixed number of bodies and one line buffer.
+//
+// The release protocol: a module's Fetch carries a lease (pageLease); the
+// first FetchPage of that Fetch takes a body from the run's pool when the
+// response arrives (not before: a module waiting for its budget or a retry
+// holds nothing), and the runner gives it back only once nothing points
+// into it any more, that is once the page's lines were delivered (they are
+// copies) and its cursor copied for the state write (the recent IDs are
+// strings of their own). A prefetched page holds its body until it is
+// delivered in turn; every way out of a module gives its leases back.
+// IO.PoisonPages overwrites every body given back, so that any breach
+// shows in the output; the test kit sets it on every run.
+
+// pageBodies is the number of bodies of a run: two let one module encode
+// while another reads its next page, and modules beyond that wait for a
+// body (a millisecond or two per page) rather than double the memory.
+const pageBodies = 2
+
+// pageBuffer is the memory of one page body.
+type pageBuffer struct {
+	buf []byte
+}
+
+// pageBuffers is the run's pool of page bodies.
+type pageBuffers struct {
+	slots  chan *pageBuffer
+	poison bool
+}
+
+func newPageBuffers(n int, poison bool) *pageBuffers {
+	p := &pageBuffers{slots: make(chan *pageBuffer, n), poison: poison}
+	for range n {
+		p.slots <- &pageBuffer{}
+	}
+	return p
+}
+
+// pageLease is what one Fetch may take from the pool: at most one body.
+type pageLease struct {
+	pool *pageBuffers
+	body *pageBuffer
+	// taken is set once a page was decoded into body: a second FetchPage
+	// in the same Fetch decodes into new memory.
+	taken bool
+}
+
+// lease starts the lease of one Fetch; nil pools lend nothing.
+func (p *pageBuffers) lease() *pageLease {
+	if p == nil {
+		return nil
+	}
+	return &pageLease{pool: p}
+}
+
+// acquire waits for a free body, or for ctx to end.
+func (l *pageLease) acquire(ctx context.Context) (*pageBuffer, error) {
+	select {
+	case b := <-l.pool.slots:
+		return b, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
+
+// release gives the body back once nothing points into it; it is safe on
+// a nil lease and to call twice.
+func (l *pageLease) release() {
+	if l == nil || l.body == nil {
+		return
+	}
+	b := l.body
+	l.body = nil
+	if l.pool.poison {
+		full := b.buf[:cap(b.buf)]
+		for i := range full {
+			full[i] = '#'
+		}
+	}
+	l.pool.slots <- b
+}
+
+type pageLeaseKey struct{}
+
+// withPageLease lends l to the FetchPage calls of one Fetch.
+func withPageLease(ctx context.Context, l *pageLease) context.Context {
+	if l == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, pageLeaseKey{}, l)
+}
+
+// decodePage decodes into a body of the run's pool when the Fetch has a
+// lease not yet used, and into new memory otherwise (the check command, a
+// second page in one Fetch). size is the body's length when known (-1
+// otherwise), so that a body grows once to fit rather than doubling past.
+func decodePage(ctx context.Context, body io.Reader, size int64, spec *jsonrec.Spec) (*jsonrec.Page, error) {
+	l, _ := ctx.Value(pageLeaseKey{}).(*pageLease)
+	if l == nil || l.taken {
+		return jsonrec.Decode(body, spec)
+	}
+	b, err := l.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if size > 0 && size < jsonrec.DefaultMaxBytes && int(size) > cap(b.buf) {
+		b.buf = make([]byte, 0, int(size)+jsonrec.MinRead)
+	}
+	p, buf, err := jsonrec.DecodeReusing(body, spec, b.buf)
+	b.buf = buf
+	l.body = b
+	if err != nil {
+		// No record points into a failed page: a retry may take a body.
+		l.release()
+		return nil, err
+	}
+	l.taken = true
+	return p, nil
+}
+
+// lineBuffer is the run's one line buffer. A module holds it from
+// encoding a page to the page's delivery: the sink takes one page at a
+// time anyway, and encoding a page costs about a millisecond.
+type lineBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+// take locks the buffer for one page and sizes it for the page's lines
+// (the records, the prefix and event_type of each, a little slack), so
+// that it grows once to fit rather than doubling past it.
+func (l *lineBuffer) take(recs []Record, enc *emit.Encoder) []byte {
+	l.mu.Lock()
+	need := 0
+	for _, r := range recs {
+		need += len(r.Raw) + len(r.EventType)
+	}
+	need += len(recs) * (2*len(enc.Options().Integration) + 96)
+	if cap(l.buf) < need {
+		l.buf = make([]byte, 0, need)
+	}
+	return l.buf[:0]
+}
+
+// give returns the buffer, grown or not, and unlocks it.
+func (l *lineBuffer) give(b []byte) {
+	l.buf = b[:0]
+	l.mu.Unlock()
+}
