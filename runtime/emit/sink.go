@@ -13,7 +13,8 @@ import (
 // and the runner saves the cursor only after both.
 type Sink interface {
 	// Write delivers lines, each ending in '\n'. It is called with whole
-	// pages and must not interleave concurrent calls.
+	// lines (a page in one or more calls, all before its cursor is saved)
+	// and must not interleave concurrent calls.
 	Write(ctx context.Context, lines []byte) error
 	// Close releases the sink.
 	Close() error

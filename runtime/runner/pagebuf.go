@@ -25,6 +25,9 @@ import (
 // delivered in turn; every way out of a module gives its leases back.
 // IO.PoisonPages overwrites every body given back, so that any breach
 // shows in the output; the test kit sets it on every run.
+//
+// Lines are encoded into one buffer for the whole run, delivered to the
+// sink in chunks (deliverChunk) rather than a page at a time.
 
 // pageBodies is the number of bodies of a run: two let one module encode
 // while another reads its next page, and modules beyond that wait for a
@@ -132,26 +135,45 @@ func decodePage(ctx context.Context, body io.Reader, size int64, spec *jsonrec.S
 	return p, nil
 }
 
+// deliverChunk is how many bytes of lines the runner gathers before
+// handing them to the sink: a page's lines (a megabyte or more) need not
+// all be in memory at once, only all delivered before its cursor is saved.
+// A sink error midway leaves the cursor before the page, which is sent
+// again whole next run (at least once, as with a partial write).
+const deliverChunk = 256 << 10
+
+// endPage delivers the last chunk of a page's lines; when earlier chunks
+// went out already, an empty last chunk still waits for the sink to take
+// them (emit.Settler).
+func (c *collection) endPage(ctx context.Context, lines []byte, started bool) error {
+	if len(lines) == 0 && started {
+		if s, ok := c.sink.(emit.Settler); ok {
+			return s.Settle(ctx)
+		}
+		return nil
+	}
+	return c.deliver(ctx, lines)
+}
+
 // lineBuffer is the run's one line buffer. A module holds it from
 // encoding a page to the page's delivery: the sink takes one page at a
 // time anyway, and encoding a page costs about a millisecond.
 type lineBuffer struct {
 	mu  sync.Mutex
 	buf []byte
+	// size is deliverChunk plus room for one line at the byte budget.
+	size int
 }
 
-// take locks the buffer for one page and sizes it for the page's lines
-// (the records, the prefix and event_type of each, a little slack), so
-// that it grows once to fit rather than doubling past it.
-func (l *lineBuffer) take(recs []Record, enc *emit.Encoder) []byte {
+func newLineBuffer(maxLine int) *lineBuffer {
+	return &lineBuffer{size: deliverChunk + maxLine + 4<<10}
+}
+
+// take locks the buffer for one page.
+func (l *lineBuffer) take() []byte {
 	l.mu.Lock()
-	need := 0
-	for _, r := range recs {
-		need += len(r.Raw) + len(r.EventType)
-	}
-	need += len(recs) * (2*len(enc.Options().Integration) + 96)
-	if cap(l.buf) < need {
-		l.buf = make([]byte, 0, need)
+	if cap(l.buf) < l.size {
+		l.buf = make([]byte, 0, l.size)
 	}
 	return l.buf[:0]
 }

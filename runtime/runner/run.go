@@ -215,7 +215,11 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 				ahead <- fetched{p, err, l}
 			}(PageRequest{Cursor: next, Since: c.since, Now: c.started, Page: page + 1}, c.bodies.lease())
 		}
-		lines := c.lines.take(pg.Records, c.enc)
+		// A page's lines go out in chunks of the run's one line buffer,
+		// all before its cursor is saved (see pagebuf.go).
+		lines := c.lines.take()
+		size := 0
+		var derr error
 		clear(pageIDs)
 		var ids []string
 		pageEvents := 0
@@ -246,11 +250,20 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			mr.Truncated += marks.Truncated
 			mr.Folded += marks.Folded
 			mr.BigInts += marks.BigInts
+			if len(lines) >= deliverChunk {
+				if derr = c.sink.Write(ctx, lines); derr != nil {
+					break
+				}
+				size += len(lines)
+				lines = lines[:0]
+			}
 		}
-		err = c.deliver(ctx, lines)
-		size := len(lines)
+		if derr == nil {
+			derr = c.endPage(ctx, lines, size > 0)
+			size += len(lines)
+		}
 		c.lines.give(lines)
-		if err != nil {
+		if err := derr; err != nil {
 			c.sinkStopped(ctx, mr, log, err)
 			return
 		}
