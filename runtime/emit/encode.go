@@ -154,19 +154,16 @@ func (e *Encoder) appendBigInts(dst, raw []byte, eventType string, addType bool,
 }
 
 // appendQuotingBigInts appends b with every integer literal outside 32
-// bits written as a JSON string, and counts them. b is valid JSON (or a
+// bits written as a JSON string, and counts them. b is compact JSON (or a
 // prefix of it), so a number starts at a '-' or a digit outside strings.
 func appendQuotingBigInts(dst, b []byte) ([]byte, int) {
 	n, last := 0, 0
 	for i := 0; i < len(b); {
 		switch c := b[i]; {
 		case c == '"':
-			i = skipString(b, i)
+			i = jsonrec.SkipValue(b, i)
 		case c == '-' || (c >= '0' && c <= '9'):
-			j := i + 1
-			for j < len(b) && isNumberByte(b[j]) {
-				j++
-			}
+			j := jsonrec.SkipValue(b, i)
 			if jsonrec.IsBigInt(b[i:j]) {
 				dst = append(dst, b[last:i]...)
 				dst = append(dst, '"')
@@ -181,23 +178,6 @@ func appendQuotingBigInts(dst, b []byte) ([]byte, int) {
 		}
 	}
 	return append(dst, b[last:]...), n
-}
-
-// skipString returns the index past the string starting at b[i] == '"'.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-func isNumberByte(c byte) bool {
-	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
 }
 
 // appendWithMember appends obj with one more string member at its end.
