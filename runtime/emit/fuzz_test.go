@@ -109,6 +109,23 @@ func (g *gen) value(b []byte, depth int) []byte {
 	}
 }
 
+// fuzzRecord is the record a fuzz input stands for: the input itself,
+// compacted, when it is a JSON object, else a record generated from it.
+func fuzzRecord(t *testing.T, data []byte) []byte {
+	if json.Valid(data) && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
+		var c bytes.Buffer
+		if err := json.Compact(&c, data); err != nil {
+			t.Fatal(err)
+		}
+		return c.Bytes()
+	}
+	raw := genRecord(data)
+	if !json.Valid(raw) {
+		t.Fatalf("generator made invalid JSON: %q", raw)
+	}
+	return raw
+}
+
 func FuzzAppendRecord(f *testing.F) {
 	for _, s := range []string{
 		`{"uuid":"56YE2TYN2VFYRLNSHKPW5NVT5E","timestamp":"2024-05-01T10:00:00.123456789Z","actor_uuid":"4HCGRGYCTRQFBMGVEGTABYDU2V","action":"join","object_type":"gm","aux_id":9932,"aux_uuid":null,"session":{"login_time":"2024-05-01T09:59:00.987654321Z","device_uuid":"5rpj4yhnm3c7xmb3kutjuomhte","ip":"203.0.113.7"},"location":{"country":"CA","region":"Ontario","city":"Toronto","latitude":43.6532,"longitude":-79.3832}}`,
@@ -126,19 +143,7 @@ func FuzzAppendRecord(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0, 30, 3, 200, 40, 4, 1, 2, 3}, 20), "t")
 	e := NewEncoder(Options{Integration: "onepassword", MaxLineBytes: 4096, MaxFields: 32})
 	f.Fuzz(func(t *testing.T, data []byte, eventType string) {
-		var raw []byte
-		if json.Valid(data) && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
-			var c bytes.Buffer
-			if err := json.Compact(&c, data); err != nil {
-				t.Fatal(err)
-			}
-			raw = c.Bytes()
-		} else {
-			raw = genRecord(data)
-			if !json.Valid(raw) {
-				t.Fatalf("generator made invalid JSON: %q", raw)
-			}
-		}
+		raw := fuzzRecord(t, data)
 		out, m, err := e.AppendRecord([]byte("prev\n"), raw, eventType)
 		if err != nil {
 			if !errors.Is(err, ErrTooLarge) {
@@ -188,16 +193,7 @@ func FuzzFastMatchesTree(f *testing.F) {
 		NewEncoder(Options{Integration: "okta", MaxLineBytes: 300, MaxFields: 8}),
 	}
 	f.Fuzz(func(t *testing.T, data []byte, eventType string) {
-		var raw []byte
-		if json.Valid(data) && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
-			var c bytes.Buffer
-			if err := json.Compact(&c, data); err != nil {
-				t.Fatal(err)
-			}
-			raw = c.Bytes()
-		} else {
-			raw = genRecord(data)
-		}
+		raw := fuzzRecord(t, data)
 		sh := jsonrec.ShapeOf(raw)
 		addType := eventType != "" && !sh.HasEventType
 		for _, e := range encoders {
