@@ -360,12 +360,22 @@ func TestWaitBeyondDeadline(t *testing.T) {
 func TestCancelStopsWait(t *testing.T) {
 	s := newScript(status(429, nil, ""))
 	srv := serve(t, s)
-	c, err := New(Options{BaseURL: srv.URL, RetryFloor: time.Hour})
+	// Cancel once the hour-long wait after the 429 has begun: a timer
+	// could fire while the first attempt is still in flight on a busy
+	// machine, and then there is no answer to keep.
+	waiting := make(chan struct{})
+	c, err := New(Options{BaseURL: srv.URL, RetryFloor: time.Hour, Sleep: func(ctx context.Context, d time.Duration) error {
+		close(waiting)
+		return sleepCtx(ctx, d)
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	go func() {
+		<-waiting
+		cancel()
+	}()
 	start := time.Now()
 	err = c.Do(ctx, Request{URL: "/logs"}, nil)
 	if !errors.Is(err, context.Canceled) {
