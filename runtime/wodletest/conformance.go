@@ -469,7 +469,7 @@ func Conformance(t *testing.T, h Harness) {
 		}
 	})
 
-	t.Run("no secret in stdout, log or state at debug 3", func(t *testing.T) {
+	t.Run("no secret in stdout, log, state or request URLs at debug 3", func(t *testing.T) {
 		in := h.start(t, perModule)
 		in.faults.Push(withPath(Fault{Status: 401, Body: `{"message":"bad token"}`}, h.FaultPath))
 		_, res1 := in.run(in.v.EnvPrefix+"DEBUG", "3")
@@ -479,8 +479,17 @@ func Conformance(t *testing.T, h Harness) {
 			t.Fatal("debug 3 wrote no logs: the test would prove nothing")
 		}
 		st := readFile(t, in.stateFile())
+		// Request lines reach proxy and server logs: a secret belongs in a
+		// header or a body, never in a path or a query.
+		var urls []byte
+		for _, r := range in.fake.Requests() {
+			urls = append(urls, r.Path+"?"+r.Query+"\n"...)
+		}
+		if len(urls) == 0 {
+			t.Fatal("the fake recorded no request: the test would prove nothing")
+		}
 		for key, val := range h.Secrets {
-			for name, b := range map[string][]byte{"stdout": res1.Stdout, "stdout 2": res2.Stdout, "stderr": res2.Stderr, "log": logs, "state": st} {
+			for name, b := range map[string][]byte{"stdout": res1.Stdout, "stdout 2": res2.Stdout, "stderr": res2.Stderr, "log": logs, "state": st, "request URLs": urls} {
 				if bytes.Contains(b, []byte(val)) {
 					t.Errorf("secret %s appears in %s", key, name)
 				}
