@@ -79,6 +79,10 @@ func classify(err error) (string, int) {
 	case errors.Is(err, httpx.ErrDeadline), errors.Is(err, context.DeadlineExceeded):
 		return kindDeadline, 0
 	}
+	var ae *authError
+	if errors.As(err, &ae) {
+		return kindAuth, 0
+	}
 	var de *decodeError
 	if errors.As(err, &de) {
 		return kindDecode, 0
@@ -111,4 +115,21 @@ func DecodeError(err error) error {
 		return nil
 	}
 	return &decodeError{err}
+}
+
+// authError marks a refusal of the credentials or their permissions that
+// the vendor answered in the body of a success (Slack's {"ok":false} with
+// HTTP 200): an auth error event like a 401 or 403, without a status.
+type authError struct{ err error }
+
+func (e *authError) Error() string { return e.err.Error() }
+func (e *authError) Unwrap() error { return e.err }
+
+// AuthError wraps err as a refusal of the credentials or their permissions
+// that came without an HTTP error status.
+func AuthError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &authError{err}
 }

@@ -1,0 +1,320 @@
+// Package fakeapi is a deterministic fake of Slack's Audit Logs API
+// (GET /audit/v1/logs) for tests and the demo. It serves what Slack
+// documents and what other collectors learnt: entries newest first; oldest
+// and latest inclusive, in Unix seconds; a next_cursor that does not carry
+// the time range (a page asked without oldest pages back to the start of
+// the log); {"ok":false,"error":...} answers, with HTTP 401 for a wrong
+// token and HTTP 200 for a token Slack knows but refuses; 429 with
+// Retry-After past a per-minute budget.
+package fakeapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Path is the one endpoint the fake serves.
+const Path = "/audit/v1/logs"
+
+// Module is the collector's one module, for AppendRaw.
+const Module = "logs"
+
+// Options configures a fake.
+type Options struct {
+	// Token is the bearer token the fake accepts.
+	Token string
+	// Refuse, when set, is the error code every authenticated request is
+	// answered with, as HTTP 200 {"ok":false} (missing_scope,
+	// feature_not_enabled, ...).
+	Refuse string
+	// Events is the initial backlog.
+	Events int
+	// Seed makes the generated entries deterministic.
+	Seed int64
+	// Start and Span place the backlog: evenly from Start to Start+Span.
+	Start time.Time
+	Span  time.Duration
+	// SameSecond puts this many entries on each generated second (default
+	// 1): Slack dates entries to the second, and busy organizations share
+	// seconds across pages.
+	SameSecond int
+	// RequestsPerMinute is the budget past which the fake answers 429
+	// (Slack Tier 3: about 50); 0 is none.
+	RequestsPerMinute int
+	// Now is the fake's clock; nil uses time.Now.
+	Now func() time.Time
+}
+
+// Request is what the fake recorded of one request.
+type Request struct {
+	Path, Query, Authorization string
+	Status                     int
+	At                         time.Time
+}
+
+type entry struct {
+	sec int64
+	id  string
+	raw []byte
+}
+
+// API is the fake; it is an http.Handler, safe for concurrent use.
+type API struct {
+	o        Options
+	mu       sync.Mutex
+	g        *gen
+	entries  []entry // oldest first: (sec, id) ascending
+	hits     []time.Time
+	requests []Request
+}
+
+// New builds a fake with its initial backlog.
+func New(o Options) *API {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.SameSecond <= 0 {
+		o.SameSecond = 1
+	}
+	a := &API{o: o, g: newGen(o.Seed)}
+	for i := range o.Events {
+		slot := int64(i / o.SameSecond)
+		slots := int64((o.Events + o.SameSecond - 1) / o.SameSecond)
+		sec := o.Start.Unix() + int64(o.Span.Seconds())*slot/max(slots, 1)
+		id, raw := a.g.entry(sec)
+		a.insert(entry{sec, id, raw})
+	}
+	return a
+}
+
+func (a *API) insert(e entry) {
+	i, _ := slices.BinarySearchFunc(a.entries, e, cmpEntry)
+	a.entries = slices.Insert(a.entries, i, e)
+}
+
+func cmpEntry(x, y entry) int {
+	if x.sec != y.sec {
+		return int(x.sec - y.sec)
+	}
+	return strings.Compare(x.id, y.id)
+}
+
+// Append adds n new entries dated now, as if they had just happened.
+func (a *API) Append(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	sec := a.o.Now().Unix()
+	for range n {
+		id, raw := a.g.entry(sec)
+		a.insert(entry{sec, id, raw})
+	}
+}
+
+// AppendRaw adds one entry as raw JSON, stamped like Append: its
+// date_create becomes now, so the next sweep reaches it.
+func (a *API) AppendRaw(module string, raw []byte) {
+	if module != Module {
+		panic(fmt.Sprintf("fakeapi: Slack has one module, %q, not %q", Module, module))
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var rec map[string]any
+	if err := dec.Decode(&rec); err != nil {
+		panic(fmt.Sprintf("fakeapi: AppendRaw: %v", err))
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	sec := a.o.Now().Unix()
+	rec["date_create"] = sec
+	id, _ := rec["id"].(string)
+	if id == "" {
+		id = a.g.uuid()
+		rec["id"] = id
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		panic(fmt.Sprintf("fakeapi: AppendRaw: %v", err))
+	}
+	a.insert(entry{sec, id, b})
+}
+
+// AppendAction adds one entry of the given action and entity type dated
+// sec, for tests that need a particular event.
+func (a *API) AppendAction(sec int64, action, entityType string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	id, raw := a.g.entryFor(sec, action, entityType)
+	a.insert(entry{sec, id, raw})
+	return id
+}
+
+// Requests returns the recorded requests, in order.
+func (a *API) Requests() []Request {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.requests)
+}
+
+// Len is the number of entries the fake holds.
+func (a *API) Len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.entries)
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.o.Now()
+	status := a.serve(w, r, now)
+	a.requests = append(a.requests, Request{Path: r.URL.Path, Query: r.URL.RawQuery, Authorization: r.Header.Get("Authorization"), Status: status, At: now})
+}
+
+func answer(w http.ResponseWriter, status int, body any) int {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(fmt.Sprintf("fakeapi: encode answer: %v", err))
+	}
+	_, _ = w.Write(b)
+	return status
+}
+
+func refuse(w http.ResponseWriter, status int, code string) int {
+	return answer(w, status, map[string]any{"ok": false, "error": code})
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request, now time.Time) int {
+	if r.URL.Path != Path {
+		return refuse(w, http.StatusNotFound, "unknown_method")
+	}
+	if r.Method != http.MethodGet {
+		return refuse(w, http.StatusMethodNotAllowed, "method_not_supported_for_channel_type")
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	switch {
+	case !ok || tok == "":
+		return refuse(w, http.StatusUnauthorized, "not_authed")
+	case tok != a.o.Token:
+		return refuse(w, http.StatusUnauthorized, "invalid_auth")
+	case strings.HasPrefix(tok, "xoxb-"):
+		return refuse(w, http.StatusOK, "not_allowed_token_type")
+	case a.o.Refuse != "":
+		return refuse(w, http.StatusOK, a.o.Refuse)
+	}
+	if rpm := a.o.RequestsPerMinute; rpm > 0 {
+		cut := now.Add(-time.Minute)
+		a.hits = slices.DeleteFunc(a.hits, func(t time.Time) bool { return !t.After(cut) })
+		if len(a.hits) >= rpm {
+			wait := a.hits[0].Add(time.Minute).Sub(now)
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+			return refuse(w, http.StatusTooManyRequests, "ratelimited")
+		}
+		a.hits = append(a.hits, now)
+	}
+	q := r.URL.Query()
+	oldest, err1 := optInt(q.Get("oldest"), 0)
+	latest, err2 := optInt(q.Get("latest"), now.Unix())
+	limit, err3 := optInt(q.Get("limit"), 100)
+	if err1 != nil || err2 != nil || err3 != nil || limit < 1 || limit > 9999 || latest < oldest {
+		return refuse(w, http.StatusOK, "invalid_arguments")
+	}
+	// Newest first: start below the cursor's entry when there is one.
+	end := len(a.entries)
+	if c := q.Get("cursor"); c != "" {
+		after, ok := decodeCursor(c)
+		if !ok {
+			return refuse(w, http.StatusOK, "invalid_cursor")
+		}
+		end, _ = slices.BinarySearchFunc(a.entries, after, cmpEntry)
+	}
+	var page []json.RawMessage
+	i := end - 1
+	for ; i >= 0 && len(page) < int(limit); i-- {
+		e := a.entries[i]
+		if e.sec > latest {
+			continue
+		}
+		if e.sec < oldest {
+			i = -1
+			break
+		}
+		page = append(page, e.raw)
+	}
+	next := ""
+	if i >= 0 && a.entries[i].sec >= oldest && len(page) > 0 {
+		last := a.entries[i+1]
+		next = encodeCursor(last)
+	}
+	if page == nil {
+		page = []json.RawMessage{}
+	}
+	return answer(w, http.StatusOK, map[string]any{"entries": page, "response_metadata": map[string]string{"next_cursor": next}})
+}
+
+func optInt(s string, def int64) (int64, error) {
+	if s == "" {
+		return def, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// Cursors name the last entry served, opaquely: the next page starts
+// below it, whatever was added since.
+func encodeCursor(e entry) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d:%s", e.sec, e.id)))
+}
+
+func decodeCursor(c string) (entry, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return entry{}, false
+	}
+	sec, id, ok := strings.Cut(string(b), ":")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	if !ok || err != nil {
+		return entry{}, false
+	}
+	return entry{sec: n, id: id}, true
+}
+
+// BigEvent is a valid audit entry with one string of about size bytes (a
+// pasted user agent, say).
+func BigEvent(size int) []byte {
+	g := newGen(99)
+	_, raw := g.entryFor(1_700_000_000, "user_login", "user")
+	var rec map[string]any
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		panic(err)
+	}
+	rec["context"].(map[string]any)["ua"] = strings.Repeat("A", size)
+	b, _ := json.Marshal(rec)
+	return b
+}
+
+// WideEvent is a valid audit entry with about n leaf fields in details.
+func WideEvent(n int) []byte {
+	g := newGen(98)
+	_, raw := g.entryFor(1_700_000_001, "user_login", "user")
+	var rec map[string]any
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		panic(err)
+	}
+	details := map[string]any{}
+	for i := range n {
+		details[fmt.Sprintf("field_%04d", i)] = map[string]any{"value": i}
+	}
+	rec["details"] = details
+	b, _ := json.Marshal(rec)
+	return b
+}
