@@ -8,6 +8,7 @@ require (
 	github.com/wodlekit/wodlekit/vendors/okta v0.0.0
 	github.com/wodlekit/wodlekit/vendors/onepassword v0.0.0
 	github.com/wodlekit/wodlekit/vendors/proofpoint_tap v0.0.0
+	github.com/wodlekit/wodlekit/vendors/slack v0.0.0
 )
 
 require (
@@ -25,4 +26,5 @@ replace (
 	github.com/wodlekit/wodlekit/vendors/okta => ../vendors/okta
 	github.com/wodlekit/wodlekit/vendors/onepassword => ../vendors/onepassword
 	github.com/wodlekit/wodlekit/vendors/proofpoint_tap => ../vendors/proofpoint_tap
+	github.com/wodlekit/wodlekit/vendors/slack => ../vendors/slack
 )

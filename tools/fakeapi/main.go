@@ -30,6 +30,7 @@ import (
 	okta "github.com/wodlekit/wodlekit/vendors/okta/fakeapi"
 	onepassword "github.com/wodlekit/wodlekit/vendors/onepassword/fakeapi"
 	proofpointtap "github.com/wodlekit/wodlekit/vendors/proofpoint_tap/fakeapi"
+	slack "github.com/wodlekit/wodlekit/vendors/slack/fakeapi"
 )
 
 // vendors maps a vendor name (as in cmd/<vendor>) to its fake: adding a
@@ -40,6 +41,7 @@ func vendors() map[string]fakekit.DemoFunc {
 		"okta":           okta.Demo,
 		"onepassword":    onepassword.Demo,
 		"proofpoint_tap": proofpointtap.Demo,
+		"slack":          slack.Demo,
 	}
 }
 

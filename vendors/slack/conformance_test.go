@@ -15,19 +15,13 @@ func TestMain(m *testing.M) { wodletest.Main(m, slack.New) }
 // testToken is shaped like a Slack user token and valid only against the fake.
 const testToken = "xoxp-1111111111-2222222222-3333333333-0123456789abcdef0123456789abcdef"
 
-// fake adapts the Slack fake API to the conformance suite.
-type fake struct{ *fakeapi.API }
-
-func (f fake) BigRecord(size int) []byte { return fakeapi.BigEvent(size) }
-func (f fake) WideRecord(n int) []byte   { return fakeapi.WideEvent(n) }
-
 func newFake(_ testing.TB, n int) wodletest.Fake {
-	return fake{fakeapi.New(fakeapi.Options{
+	return fakeapi.New(fakeapi.Options{
 		Token: testToken, Events: n, Seed: 1,
 		// Inside the lookback whatever day the tests run; two entries a
 		// second so that seconds straddle pages.
 		Start: time.Now().Add(-48 * time.Hour), Span: 24 * time.Hour, SameSecond: 2,
-	})}
+	})
 }
 
 func harness() wodletest.Harness {

@@ -133,34 +133,39 @@ func fetch(ctx context.Context, c *httpx.Client, u string) (*jsonrec.Page, error
 		if err != nil {
 			return runner.DecodeError(err)
 		}
-		// One pass of encoding/json over the page: the error answer, and
-		// whether entries is there at all (the only thing telling a broken
-		// answer from an empty page).
-		env, envErr := readEnvelope(b)
-		if code, isErr := env.refusal(); envErr == nil && isErr {
-			return refusal(code, resp.StatusCode)
-		}
-		p, err := jsonrec.Decode(bytes.NewReader(b), &pageSpec)
-		if err != nil {
-			return runner.DecodeError(err)
-		}
-		// A page without its entries must not read as an empty one: an
-		// empty last page ends the sweep and moves the high-water mark.
-		if _, null := p.Meta["entries"]; null {
-			return runner.DecodeError(errors.New("entries is null, expected an array of audit entries"))
-		}
-		if len(p.Items) == 0 {
-			if !env.Entries {
-				return runner.DecodeError(errors.New("the answer has no entries array"))
-			}
-		}
-		page = p
-		return nil
+		page, err = ParsePage(resp.StatusCode, b)
+		return err
 	})
 	if err != nil {
 		return nil, explain(err)
 	}
 	return page, nil
+}
+
+// ParsePage reads one answer of the log endpoint that came with a 2xx
+// status: Slack's error answer becomes its refusal, anything that is not a
+// page with an entries array a decode error.
+func ParsePage(status int, b []byte) (*jsonrec.Page, error) {
+	// One pass of encoding/json over the page: the error answer, and
+	// whether entries is there at all (the only thing telling a broken
+	// answer from an empty page).
+	env, envErr := readEnvelope(b)
+	if code, isErr := env.refusal(); envErr == nil && isErr {
+		return nil, refusal(code, status)
+	}
+	p, err := jsonrec.Decode(bytes.NewReader(b), &pageSpec)
+	if err != nil {
+		return nil, runner.DecodeError(err)
+	}
+	// A page without its entries must not read as an empty one: an empty
+	// last page ends the sweep and moves the high-water mark.
+	if _, null := p.Meta["entries"]; null {
+		return nil, runner.DecodeError(errors.New("entries is null, expected an array of audit entries"))
+	}
+	if len(p.Items) == 0 && !env.Entries {
+		return nil, runner.DecodeError(errors.New("the answer has no entries array"))
+	}
+	return p, nil
 }
 
 // parseNextCursor reads response_metadata.next_cursor: absent, null and ""

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // Path is the one endpoint the fake serves.
@@ -53,28 +55,17 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Request is what the fake recorded of one request.
-type Request struct {
-	Path, Query, Authorization string
-	Status                     int
-	At                         time.Time
-}
-
-type entry struct {
-	sec int64
-	id  string
-	raw []byte
-}
-
 // API is the fake; it is an http.Handler, safe for concurrent use.
 type API struct {
-	o        Options
-	mu       sync.Mutex
-	g        *gen
-	entries  []entry // oldest first: (sec, id) ascending
-	hits     []time.Time
-	requests []Request
+	fakekit.RequestLog
+	o       Options
+	mu      sync.Mutex
+	g       *gen
+	entries fakekit.Backlog // oldest first: (date_create, id)
+	hits    []time.Time
 }
+
+var _ fakekit.Fake = (*API)(nil)
 
 // New builds a fake with its initial backlog.
 func New(o Options) *API {
@@ -90,21 +81,13 @@ func New(o Options) *API {
 		slots := int64((o.Events + o.SameSecond - 1) / o.SameSecond)
 		sec := o.Start.Unix() + int64(o.Span.Seconds())*slot/max(slots, 1)
 		id, raw := a.g.entry(sec)
-		a.insert(entry{sec, id, raw})
+		a.insert(sec, id, raw)
 	}
 	return a
 }
 
-func (a *API) insert(e entry) {
-	i, _ := slices.BinarySearchFunc(a.entries, e, cmpEntry)
-	a.entries = slices.Insert(a.entries, i, e)
-}
-
-func cmpEntry(x, y entry) int {
-	if x.sec != y.sec {
-		return int(x.sec - y.sec)
-	}
-	return strings.Compare(x.id, y.id)
+func (a *API) insert(sec int64, id string, raw []byte) {
+	a.entries.Add(fakekit.Entry{At: time.Unix(sec, 0), Key: id, Raw: raw})
 }
 
 // Append adds n new entries dated now, as if they had just happened.
@@ -114,7 +97,7 @@ func (a *API) Append(n int) {
 	sec := a.o.Now().Unix()
 	for range n {
 		id, raw := a.g.entry(sec)
-		a.insert(entry{sec, id, raw})
+		a.insert(sec, id, raw)
 	}
 }
 
@@ -136,14 +119,14 @@ func (a *API) AppendRaw(module string, raw []byte) {
 	rec["date_create"] = sec
 	id, _ := rec["id"].(string)
 	if id == "" {
-		id = a.g.uuid()
+		id = a.g.UUID()
 		rec["id"] = id
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		panic(fmt.Sprintf("fakeapi: AppendRaw: %v", err))
 	}
-	a.insert(entry{sec, id, b})
+	a.insert(sec, id, b)
 }
 
 // AppendAction adds one entry of the given action and entity type dated
@@ -152,22 +135,15 @@ func (a *API) AppendAction(sec int64, action, entityType string) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	id, raw := a.g.entryFor(sec, action, entityType)
-	a.insert(entry{sec, id, raw})
+	a.insert(sec, id, raw)
 	return id
-}
-
-// Requests returns the recorded requests, in order.
-func (a *API) Requests() []Request {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.requests)
 }
 
 // Len is the number of entries the fake holds.
 func (a *API) Len() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.entries)
+	return a.entries.Len()
 }
 
 // ServeHTTP implements http.Handler.
@@ -175,8 +151,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.o.Now()
-	status := a.serve(w, r, now)
-	a.requests = append(a.requests, Request{Path: r.URL.Path, Query: r.URL.RawQuery, Authorization: r.Header.Get("Authorization"), Status: status, At: now})
+	a.Record(w, r, now, func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, now) })
 }
 
 func answer(w http.ResponseWriter, status int, body any) int {
@@ -230,31 +205,33 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, now time.Time) int {
 		return refuse(w, http.StatusOK, "invalid_arguments")
 	}
 	// Newest first: start below the cursor's entry when there is one.
-	end := len(a.entries)
+	end := a.entries.Len()
 	if c := q.Get("cursor"); c != "" {
-		after, ok := decodeCursor(c)
+		sec, id, ok := decodeCursor(c)
 		if !ok {
 			return refuse(w, http.StatusOK, "invalid_cursor")
 		}
-		end, _ = slices.BinarySearchFunc(a.entries, after, cmpEntry)
+		end = a.entries.Search(time.Unix(sec, 0))
+		for end < a.entries.Len() && a.entries.Entry(end).At.Unix() == sec && a.entries.Entry(end).Key < id {
+			end++
+		}
 	}
 	var page []json.RawMessage
 	i := end - 1
 	for ; i >= 0 && len(page) < int(limit); i-- {
-		e := a.entries[i]
-		if e.sec > latest {
+		e := a.entries.Entry(i)
+		if e.At.Unix() > latest {
 			continue
 		}
-		if e.sec < oldest {
+		if e.At.Unix() < oldest {
 			i = -1
 			break
 		}
-		page = append(page, e.raw)
+		page = append(page, e.Raw)
 	}
 	next := ""
-	if i >= 0 && a.entries[i].sec >= oldest && len(page) > 0 {
-		last := a.entries[i+1]
-		next = encodeCursor(last)
+	if i >= 0 && a.entries.Entry(i).At.Unix() >= oldest && len(page) > 0 {
+		next = encodeCursor(a.entries.Entry(i + 1))
 	}
 	if page == nil {
 		page = []json.RawMessage{}
@@ -271,50 +248,41 @@ func optInt(s string, def int64) (int64, error) {
 
 // Cursors name the last entry served, opaquely: the next page starts
 // below it, whatever was added since.
-func encodeCursor(e entry) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d:%s", e.sec, e.id)))
+func encodeCursor(e fakekit.Entry) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d:%s", e.At.Unix(), e.Key)))
 }
 
-func decodeCursor(c string) (entry, bool) {
+func decodeCursor(c string) (sec int64, id string, ok bool) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return entry{}, false
+		return 0, "", false
 	}
-	sec, id, ok := strings.Cut(string(b), ":")
-	n, err := strconv.ParseInt(sec, 10, 64)
+	s, id, ok := strings.Cut(string(b), ":")
+	n, err := strconv.ParseInt(s, 10, 64)
 	if !ok || err != nil {
-		return entry{}, false
+		return 0, "", false
 	}
-	return entry{sec: n, id: id}, true
+	return n, id, true
 }
 
-// BigEvent is a valid audit entry with one string of about size bytes (a
-// pasted user agent, say).
-func BigEvent(size int) []byte {
-	g := newGen(99)
-	_, raw := g.entryFor(1_700_000_000, "user_login", "user")
-	var rec map[string]any
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		panic(err)
-	}
-	rec["context"].(map[string]any)["ua"] = strings.Repeat("A", size)
-	b, _ := json.Marshal(rec)
-	return b
+// BigRecord is a valid audit entry whose user agent makes it about size
+// bytes (a pasted header, say).
+func (a *API) BigRecord(size int) []byte {
+	_, raw := newGen(99).entryFor(1_700_000_000, "user_login", "user")
+	return fakekit.BigRecord(raw, "context.ua", size)
 }
 
-// WideEvent is a valid audit entry with about n leaf fields in details.
-func WideEvent(n int) []byte {
-	g := newGen(98)
-	_, raw := g.entryFor(1_700_000_001, "user_login", "user")
-	var rec map[string]any
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		panic(err)
-	}
-	details := map[string]any{}
-	for i := range n {
-		details[fmt.Sprintf("field_%04d", i)] = map[string]any{"value": i}
-	}
-	rec["details"] = details
-	b, _ := json.Marshal(rec)
-	return b
+// WideRecord is a valid audit entry with about n leaf fields in details.
+func (a *API) WideRecord(n int) []byte {
+	_, raw := newGen(98).entryFor(1_700_000_001, "user_login", "user")
+	return fakekit.WideRecord(raw, "details", n)
+}
+
+// Demo is the fake tools/fakeapi serves: the token as the org owner's user
+// token, three entries a second (busy seconds straddle pages) and Slack's
+// Tier 3 budget of about 50 requests a minute.
+func Demo(c fakekit.DemoConfig) fakekit.Demo {
+	api := New(Options{Token: c.Token, Events: c.Events, Seed: c.Seed, Start: c.Start, Span: c.Span,
+		SameSecond: 3, RequestsPerMinute: 50})
+	return fakekit.Demo{Fake: api, Secrets: map[string]string{"SLACK_TOKEN": c.Token}}
 }

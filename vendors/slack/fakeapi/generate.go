@@ -3,7 +3,8 @@ package fakeapi
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
+
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 )
 
 // Actions are the audit actions the fake generates, with weights: routine
@@ -76,34 +77,21 @@ var agents = []string{
 	"com.tinyspeck.chatlyio/24.05.10 (iPhone; iOS 17.4.1; Scale/3.00)",
 }
 
-type gen struct{ r *rand.Rand }
+// gen draws the fake's entries from one seeded source.
+type gen struct{ *fakekit.Gen }
 
-func newGen(seed int64) *gen { return &gen{rand.New(rand.NewPCG(uint64(seed), 0x51ac4))} }
+func newGen(seed int64) *gen { return &gen{fakekit.NewGen(uint64(seed), 0x51ac4)} }
 
-func pick[T any](g *gen, xs []T) T { return xs[g.r.IntN(len(xs))] }
-
-func (g *gen) uuid() string {
-	return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", g.r.Uint32(), g.r.Uint32()&0xffff, g.r.Uint32()&0xfff,
-		0x8000|g.r.Uint32()&0x3fff, g.r.Uint64()&0xffffffffffff)
-}
+func pick[T any](g *gen, xs []T) T { return fakekit.Pick(g.Gen, xs) }
 
 func (g *gen) ip() string {
 	nets := []string{"198.51.100", "203.0.113", "192.0.2"}
-	return fmt.Sprintf("%s.%d", pick(g, nets), 1+g.r.IntN(254))
+	return fmt.Sprintf("%s.%d", pick(g, nets), 1+g.IntN(254))
 }
 
 func (g *gen) action() (name, entity string) {
-	total := 0
-	for _, a := range actions {
-		total += a.weight
-	}
-	n := g.r.IntN(total)
-	for _, a := range actions {
-		if n -= a.weight; n < 0 {
-			return a.name, a.entity
-		}
-	}
-	return actions[0].name, actions[0].entity
+	a := actions[g.Weighted(len(actions), func(i int) int { return actions[i].weight })]
+	return a.name, a.entity
 }
 
 func userObj(p person) map[string]any {
@@ -117,7 +105,7 @@ func (g *gen) entry(sec int64) (id string, raw []byte) {
 }
 
 func (g *gen) entryFor(sec int64, act, kind string) (id string, raw []byte) {
-	id = g.uuid()
+	id = g.UUID()
 	actor := pick(g, people)
 	ws := pick(g, workspaces)
 	entity := map[string]any{"type": kind}
@@ -130,9 +118,9 @@ func (g *gen) entryFor(sec int64, act, kind string) (id string, raw []byte) {
 		}
 	case "file":
 		f := pick(g, files)
-		entity["file"] = map[string]any{"id": fmt.Sprintf("F%09d", g.r.IntN(1e9)), "name": f.name, "filetype": f.filetype, "title": f.name}
+		entity["file"] = map[string]any{"id": fmt.Sprintf("F%09d", g.IntN(1e9)), "name": f.name, "filetype": f.filetype, "title": f.name}
 	case "channel":
-		entity["channel"] = map[string]any{"id": fmt.Sprintf("C%09d", g.r.IntN(1e9)), "name": pick(g, channels), "privacy": pick(g, []string{"public", "private"}), "is_shared": false, "is_org_shared": g.r.IntN(2) == 0}
+		entity["channel"] = map[string]any{"id": fmt.Sprintf("C%09d", g.IntN(1e9)), "name": pick(g, channels), "privacy": pick(g, []string{"public", "private"}), "is_shared": false, "is_org_shared": g.IntN(2) == 0}
 	case "app":
 		a := pick(g, apps)
 		entity["app"] = map[string]any{"id": a.id, "name": a.name, "is_distributed": false, "is_directory_approved": false, "is_workflow_app": false, "scopes": a.scopes}
@@ -174,7 +162,7 @@ func (g *gen) entryFor(sec int64, act, kind string) (id string, raw []byte) {
 			"location":   map[string]any{"type": "workspace", "id": ws.id, "name": ws.name, "domain": ws.domain},
 			"ua":         pick(g, agents),
 			"ip_address": g.ip(),
-			"session_id": 1_600_000_000_000 + g.r.Int64N(1e11),
+			"session_id": 1_600_000_000_000 + g.Int64N(1e11),
 		},
 	}
 	if details != nil {
