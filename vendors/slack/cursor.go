@@ -61,8 +61,10 @@ func ParseCursor(raw []byte) (Cursor, error) {
 		switch {
 		case s.Oldest < 0 || s.Latest < s.Oldest:
 			return Cursor{}, fmt.Errorf("sweep [%d, %d] is not a time range", s.Oldest, s.Latest)
-		case s.Max != 0 && (s.Max < s.Oldest || s.Max > s.Latest):
-			return Cursor{}, fmt.Errorf("sweep max %d is outside [%d, %d]", s.Max, s.Oldest, s.Latest)
+		case s.Max != 0 && s.Max < s.Oldest:
+			// Max may pass Latest: a sweep restarted without Slack's
+			// cursor narrows Latest to Low and keeps what it saw.
+			return Cursor{}, fmt.Errorf("sweep max %d is before its oldest %d", s.Max, s.Oldest)
 		case s.Low != 0 && (s.Low < s.Oldest || s.Low > s.Latest):
 			return Cursor{}, fmt.Errorf("sweep low %d is outside [%d, %d]", s.Low, s.Oldest, s.Latest)
 		case len(s.MaxIDs) > MaxEdgeIDs:

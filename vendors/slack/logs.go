@@ -29,6 +29,9 @@ var pageSpec = jsonrec.Spec{Arrays: map[string]string{"entries": EventType}, Fie
 // logs is the one module: the organization's audit log.
 type logs struct {
 	env *runner.Env
+	// restart says, for the rest of the run's summaries, that Slack
+	// refused a saved page cursor.
+	restart string
 }
 
 // Name implements runner.Module.
@@ -45,7 +48,6 @@ func (m *logs) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Page,
 		}
 		cur = c
 	}
-	var note string
 	if cur.Sweep == nil {
 		latest := req.Now.Unix()
 		if latest < cur.HighWater {
@@ -62,7 +64,7 @@ func (m *logs) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Page,
 		// The pages already delivered cover [Low, Latest]: sweep the rest
 		// without Slack's cursor, the Low second read again and
 		// de-duplicated by the runner's recent IDs (the last page's).
-		note = fmt.Sprintf("Slack refused the saved page cursor; the sweep restarted as %s..%s", utc(sw.Oldest), utc(sw.Low))
+		m.restart = fmt.Sprintf("Slack refused the saved page cursor; the sweep restarted as %s..%s", utc(sw.Oldest), utc(sw.Low))
 		sw.Latest, sw.Next = max(sw.Low, sw.Oldest), ""
 		page, err = m.get(ctx, sw)
 	}
@@ -103,8 +105,8 @@ func (m *logs) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Page,
 	if edge > 0 {
 		window += fmt.Sprintf("; %d entr(ies) of the high-water second already delivered", edge)
 	}
-	if note != "" {
-		window = note + "; " + window
+	if m.restart != "" {
+		window = m.restart + "; " + window
 	}
 	out.Next, out.Note = mustJSON(cur), window
 	return out, nil
