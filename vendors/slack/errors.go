@@ -84,17 +84,11 @@ func (e envelope) refusal() (code string, ok bool) {
 	return s, true
 }
 
-// envelope is what a Slack answer says besides its entries.
+// envelope is Slack's error answer.
 type envelope struct {
-	OK      *bool           `json:"ok"`
-	Error   json.RawMessage `json:"error"`
-	Entries present         `json:"entries"`
+	OK    *bool           `json:"ok"`
+	Error json.RawMessage `json:"error"`
 }
-
-// present records that a member exists without keeping its value.
-type present bool
-
-func (p *present) UnmarshalJSON([]byte) error { *p = true; return nil }
 
 func readEnvelope(body []byte) (envelope, error) {
 	var e envelope

@@ -23,8 +23,17 @@ const Path = "/audit/v1/logs"
 // event is its "action".
 const EventType = "audit_log"
 
-// pageSpec: a page is {"entries":[...],"response_metadata":{"next_cursor":"..."}}.
-var pageSpec = jsonrec.Spec{Arrays: map[string]string{"entries": EventType}, Fields: []string{"id", "date_create"}}
+// pageSpec: a page is {"entries":[...],"response_metadata":{"next_cursor":"..."}};
+// an empty or absent next_cursor ends the sweep. Whether Slack always sends
+// response_metadata on a last page is not documented, so it may be absent.
+var pageSpec = jsonrec.Spec{
+	Arrays: map[string]string{"entries": EventType},
+	Members: []jsonrec.Member{
+		{Path: "response_metadata", Type: jsonrec.Object, Optional: true},
+		{Path: "response_metadata.next_cursor", Type: jsonrec.String | jsonrec.Null, Optional: true},
+	},
+	Fields: []string{"id", "date_create"},
+}
 
 // logs is the one module: the organization's audit log.
 type logs struct {
@@ -145,27 +154,21 @@ func fetch(ctx context.Context, c *httpx.Client, u string) (*jsonrec.Page, error
 }
 
 // ParsePage reads one answer of the log endpoint that came with a 2xx
-// status: Slack's error answer becomes its refusal, anything that is not a
-// page with an entries array a decode error.
+// status: Slack's error answer ({"ok":false,...}) becomes its refusal,
+// anything that is not a page with an entries array a decode error.
 func ParsePage(status int, b []byte) (*jsonrec.Page, error) {
-	// One pass of encoding/json over the page: the error answer, and
-	// whether entries is there at all (the only thing telling a broken
-	// answer from an empty page).
-	env, envErr := readEnvelope(b)
-	if code, isErr := env.refusal(); envErr == nil && isErr {
-		return nil, refusal(code, status)
-	}
 	p, err := jsonrec.Decode(bytes.NewReader(b), &pageSpec)
 	if err != nil {
+		// No entries: the page contract refused it, and Slack's error
+		// answer is the usual reason.
+		if code, isErr := ParseError(b); isErr {
+			return nil, refusal(code, status)
+		}
 		return nil, runner.DecodeError(err)
 	}
-	// A page without its entries must not read as an empty one: an empty
-	// last page ends the sweep and moves the high-water mark.
-	if _, null := p.Meta["entries"]; null {
-		return nil, runner.DecodeError(errors.New("entries is null, expected an array of audit entries"))
-	}
-	if len(p.Items) == 0 && !env.Entries {
-		return nil, runner.DecodeError(errors.New("the answer has no entries array"))
+	if ok, present := p.Bool("ok"); present && !ok {
+		code, _ := p.String("error")
+		return nil, refusal(code, status)
 	}
 	return p, nil
 }
