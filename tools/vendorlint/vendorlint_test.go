@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -155,6 +156,19 @@ func TestEveryTouchPointIsChecked(t *testing.T) {
 
 func TestNewVendorPassesCheck(t *testing.T) {
 	root := copyRepo(t)
+	// The new vendor takes the block after the highest one registered.
+	before, err := os.ReadFile(filepath.Join(root, "rules", "registry.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := 0
+	for _, line := range strings.Split(string(before), "\n")[1:] {
+		var name string
+		var lo, hi int
+		if n, _ := fmt.Sscanf(line, "%s %d %d", &name, &lo, &hi); n == 3 && hi+1 > first {
+			first = hi + 1
+		}
+	}
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"new", "-root", root, "-name", "acme_mail", "-title", "Acme Mail"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("new: exit %d: %s", code, stderr.String())
@@ -165,7 +179,7 @@ func TestNewVendorPassesCheck(t *testing.T) {
 		t.Fatalf("check after new: exit %d:\n%s", code, stderr.String())
 	}
 	registry, _ := os.ReadFile(filepath.Join(root, "rules", "registry.tsv"))
-	if !strings.Contains(string(registry), "acme_mail\t117400\t117499\tAcme Mail\n") {
+	if want := fmt.Sprintf("acme_mail\t%d\t%d\tAcme Mail\n", first, first+99); !strings.Contains(string(registry), want) {
 		t.Errorf("registry:\n%s", registry)
 	}
 	// A second vendor takes the next block, and a taken name is refused.
