@@ -53,7 +53,7 @@ func (m *logs) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Page,
 	if req.Cursor != nil {
 		c, err := ParseCursor(req.Cursor)
 		if err != nil {
-			return nil, fmt.Errorf("saved cursor for logs: %w: reset it with `state reset --source logs --yes`", err)
+			return nil, runner.BadCursor(m.Name(), err)
 		}
 		cur = c
 	}
@@ -208,3 +208,9 @@ func mustJSON(v any) json.RawMessage {
 	}
 	return b
 }
+
+// Compile-time guards: the runner finds the optional hooks by type.
+var (
+	_ runner.Module  = (*logs)(nil)
+	_ runner.Checker = (*logs)(nil)
+)
