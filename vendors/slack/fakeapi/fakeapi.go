@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +61,7 @@ type API struct {
 	mu      sync.Mutex
 	g       *gen
 	entries fakekit.Backlog // oldest first: (date_create, id)
-	hits    []time.Time
+	budget  fakekit.Budget
 }
 
 var _ fakekit.Fake = (*API)(nil)
@@ -75,7 +74,7 @@ func New(o Options) *API {
 	if o.SameSecond <= 0 {
 		o.SameSecond = 1
 	}
-	a := &API{o: o, g: newGen(o.Seed)}
+	a := &API{o: o, g: newGen(o.Seed), budget: fakekit.Budget{Window: time.Minute}}
 	for i := range o.Events {
 		slot := int64(i / o.SameSecond)
 		slots := int64((o.Events + o.SameSecond - 1) / o.SameSecond)
@@ -154,62 +153,55 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.Record(w, r, now, func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, now) })
 }
 
-func answer(w http.ResponseWriter, status int, body any) int {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	b, err := json.Marshal(body)
-	if err != nil {
-		panic(fmt.Sprintf("fakeapi: encode answer: %v", err))
-	}
-	_, _ = w.Write(b)
-	return status
+func refuse(w http.ResponseWriter, status int, code string) {
+	fakekit.WriteJSON(w, status, fakekit.Object("ok", false, "error", code))
 }
 
-func refuse(w http.ResponseWriter, status int, code string) int {
-	return answer(w, status, map[string]any{"ok": false, "error": code})
-}
-
-func (a *API) serve(w http.ResponseWriter, r *http.Request, now time.Time) int {
+func (a *API) serve(w http.ResponseWriter, r *http.Request, now time.Time) {
 	if r.URL.Path != Path {
-		return refuse(w, http.StatusNotFound, "unknown_method")
+		refuse(w, http.StatusNotFound, "unknown_method")
+		return
 	}
 	if r.Method != http.MethodGet {
-		return refuse(w, http.StatusMethodNotAllowed, "method_not_supported_for_channel_type")
+		refuse(w, http.StatusMethodNotAllowed, "method_not_supported_for_channel_type")
+		return
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	switch {
 	case !ok || tok == "":
-		return refuse(w, http.StatusUnauthorized, "not_authed")
+		refuse(w, http.StatusUnauthorized, "not_authed")
+		return
 	case tok != a.o.Token:
-		return refuse(w, http.StatusUnauthorized, "invalid_auth")
+		refuse(w, http.StatusUnauthorized, "invalid_auth")
+		return
 	case strings.HasPrefix(tok, "xoxb-"):
-		return refuse(w, http.StatusOK, "not_allowed_token_type")
+		refuse(w, http.StatusOK, "not_allowed_token_type")
+		return
 	case a.o.Refuse != "":
-		return refuse(w, http.StatusOK, a.o.Refuse)
+		refuse(w, http.StatusOK, a.o.Refuse)
+		return
 	}
-	if rpm := a.o.RequestsPerMinute; rpm > 0 {
-		cut := now.Add(-time.Minute)
-		a.hits = slices.DeleteFunc(a.hits, func(t time.Time) bool { return !t.After(cut) })
-		if len(a.hits) >= rpm {
-			wait := a.hits[0].Add(time.Minute).Sub(now)
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
-			return refuse(w, http.StatusTooManyRequests, "ratelimited")
-		}
-		a.hits = append(a.hits, now)
+	if !a.budget.Take(Path, a.o.RequestsPerMinute, now) {
+		// Slack sends the wait; a slot of the minute frees within it.
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, 60/a.o.RequestsPerMinute)))
+		refuse(w, http.StatusTooManyRequests, "ratelimited")
+		return
 	}
 	q := r.URL.Query()
 	oldest, err1 := optInt(q.Get("oldest"), 0)
 	latest, err2 := optInt(q.Get("latest"), now.Unix())
 	limit, err3 := optInt(q.Get("limit"), 100)
 	if err1 != nil || err2 != nil || err3 != nil || limit < 1 || limit > 9999 || latest < oldest {
-		return refuse(w, http.StatusOK, "invalid_arguments")
+		refuse(w, http.StatusOK, "invalid_arguments")
+		return
 	}
 	// Newest first: start below the cursor's entry when there is one.
 	end := a.entries.Len()
 	if c := q.Get("cursor"); c != "" {
 		sec, id, ok := decodeCursor(c)
 		if !ok {
-			return refuse(w, http.StatusOK, "invalid_cursor")
+			refuse(w, http.StatusOK, "invalid_cursor")
+			return
 		}
 		end = a.entries.Search(time.Unix(sec, 0))
 		for end < a.entries.Len() && a.entries.Entry(end).At.Unix() == sec && a.entries.Entry(end).Key < id {
@@ -236,7 +228,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, now time.Time) int {
 	if page == nil {
 		page = []json.RawMessage{}
 	}
-	return answer(w, http.StatusOK, map[string]any{"entries": page, "response_metadata": map[string]string{"next_cursor": next}})
+	fakekit.WriteJSON(w, http.StatusOK, fakekit.Object("entries", page, "response_metadata", fakekit.Object("next_cursor", next)))
 }
 
 func optInt(s string, def int64) (int64, error) {
