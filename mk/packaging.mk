@@ -3,8 +3,9 @@
 # of go.work and of the binaries' dependency graph) from the one template in
 # packaging/, fed by each vendor's `<vendor>-wodle metadata`.
 #
-#   make packages                 every vendor x {deb,rpm} x {amd64,arm64} into dist/
-#   make release VERSION=x.y.z    the same plus dist/SHA256SUMS, reproducible
+#   make packages                 every vendor x {deb,rpm} x {amd64,arm64} into dist/, each at
+#                                 its own version (its latest <vendor>/vX.Y.Z tag, or 0.0.0~git.<sha>)
+#   make release TAG=<vendor>/vX.Y.Z   one vendor's signed release (mk/release.mk)
 #   make test-packaging           unit tests, shellcheck, XML, lintian, rpmlint, install tests, arm64 under qemu
 #   make deps-packaging           apt-get install the tools the above need, when missing
 #
@@ -53,8 +54,9 @@ pkgbuild-tool:
 cross-build:
 	@for arch in $(PKG_ARCHES); do \
 	  for v in $(VENDORS); do \
-	    echo "build $(BIN)/linux_$$arch/$$v-wodle"; \
-	    (cd cmd && GOOS=linux GOARCH=$$arch go build -trimpath -ldflags '$(PKG_LDFLAGS)' -o ../$(BIN)/linux_$$arch/$$v-wodle ./$$v); \
+	    $(VENDOR_VERSION); \
+	    echo "build $(BIN)/linux_$$arch/$$v-wodle ($$ver)"; \
+	    (cd cmd && GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "$(PKG_LDFLAGS)" -o ../$(BIN)/linux_$$arch/$$v-wodle ./$$v); \
 	  done; \
 	done
 
@@ -64,17 +66,13 @@ cross-build:
 packages: build cross-build pkgbuild-tool ## build every vendor's .deb and .rpm for amd64 and arm64 into dist/
 	@mkdir -p $(DIST)
 	@rm -f $(DIST)/*.deb $(DIST)/*.rpm $(DIST)/SHA256SUMS
-	@SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(PKGBUILD) packages -repo . -out $(DIST) \
-	  -vendors '$(subst $(space),$(comma),$(strip $(VENDORS)))' -version '$(VERSION)' -release $(PKG_RELEASE) \
-	  -formats $(subst $(space),$(comma),$(PKG_FORMATS)) -arches $(subst $(space),$(comma),$(PKG_ARCHES))
+	@for v in $(VENDORS); do \
+	  $(VENDOR_VERSION); \
+	  SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(PKGBUILD) packages -repo . -out $(DIST) \
+	    -vendors "$$v" -version "$$ver" -release $(PKG_RELEASE) \
+	    -formats $(subst $(space),$(comma),$(PKG_FORMATS)) -arches $(subst $(space),$(comma),$(PKG_ARCHES)); \
+	done
 	@cd $(DIST) && ls -l *.deb *.rpm | awk '{printf "  %10d  %s\n", $$5, $$9}'
-
-.PHONY: release
-release: ## VERSION=x.y.z: packages plus dist/SHA256SUMS, byte-identical for one commit
-	@[[ '$(VERSION)' =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$$ ]] || \
-	  { echo "release: VERSION=x.y.z required (got '$(VERSION)')" >&2; exit 2; }
-	@$(MAKE) --no-print-directory packages VERSION='$(VERSION)'
-	@cd $(DIST) && sha256sum *.deb *.rpm > SHA256SUMS && cat SHA256SUMS
 
 .PHONY: test-packaging
 test-packaging: deps-packaging build pkgbuild-tool ## builder tests, shellcheck, XML, lintian, rpmlint, install tests per vendor and format

@@ -53,3 +53,20 @@ summary() {
 	printf '%s: %d passed, %d failed\n' "$1" "$pass" "$fail"
 	[ "$fail" -eq 0 ]
 }
+
+# throwaway_root WORK: mount at WORK/root an overlay of this machine's / (the
+# changes land in WORK/upper), with /dev, /proc and a fresh /tmp and /run, and
+# print the root. Run it in a private mount namespace (unshare --mount
+# --propagation private): the mounts then vanish with the namespace, and
+# dpkg, rpm, apt and dnf chrooted into the root never touch the machine's own
+# databases.
+throwaway_root() {
+	local work=$1 root=$1/root
+	mkdir -p "$work/upper" "$work/ovl" "$root"
+	mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/ovl" "$root"
+	mount --rbind /dev "$root/dev"
+	mount -t proc proc "$root/proc"
+	mount -t tmpfs tmpfs "$root/tmp"
+	mount -t tmpfs tmpfs "$root/run"
+	echo "$root"
+}

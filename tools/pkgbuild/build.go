@@ -29,6 +29,11 @@ type BuildConfig struct {
 	// MTime stamps every file and the package headers; from SOURCE_DATE_EPOCH
 	// so that two builds of one commit are byte-identical.
 	MTime time.Time
+	// RequireChangelog makes a version without a section in the vendor's
+	// CHANGELOG.md an error (releases); otherwise it is a development build.
+	RequireChangelog bool
+	// Signer, when set, signs every .rpm.
+	Signer *RPMSigner
 }
 
 // rpmBuildHost replaces the machine's hostname in the RPM header (reproducibility).
@@ -42,6 +47,10 @@ func BuildVendor(cfg *BuildConfig, v *Vendor, formats, arches []string) ([]strin
 		return nil, fmt.Errorf("stage %s: %w", v.Name, err)
 	}
 	defer os.RemoveAll(stage)
+	history, err := LoadHistory(cfg.Repo, v.Name, cfg.Version, cfg.MTime, cfg.RequireChangelog)
+	if err != nil {
+		return nil, fmt.Errorf("vendor %s: %w", v.Name, err)
+	}
 	data := map[string]*TemplateData{}
 	for _, format := range formats {
 		d := NewTemplateData(v, format, cfg.Version.String(), cfg.Homepage, cfg.LicenseTxt, cfg.MTime.Year())
@@ -55,7 +64,7 @@ func BuildVendor(cfg *BuildConfig, v *Vendor, formats, arches []string) ([]strin
 		data[format] = d
 	}
 	changelog := filepath.Join(stage, "changelog.yml")
-	if err := os.WriteFile(changelog, changelogYAML(cfg), 0o644); err != nil {
+	if err := os.WriteFile(changelog, changelogYAML(cfg, history), 0o644); err != nil {
 		return nil, fmt.Errorf("stage changelog: %w", err)
 	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
@@ -142,6 +151,9 @@ func packageInfo(cfg *BuildConfig, d *TemplateData, format, arch, stage string, 
 		info.RPM.BuildHost = rpmBuildHost
 		info.RPM.Packager = cfg.Maintainer
 		info.RPM.Compression = "xz"
+		if cfg.Signer != nil {
+			info.RPM.Signature.SignFn = cfg.Signer.Sign
+		}
 	}
 	return info
 }
@@ -206,19 +218,30 @@ func wrap(text string, width int) string {
 	return strings.Join(append(lines, line), "\n")
 }
 
-// changelogYAML is the one-entry changelog (chglog format) nfpm turns into
-// changelog.Debian.gz and the RPM %changelog. lintian rejects a Debian
-// changelog without urgency and distribution.
-func changelogYAML(cfg *BuildConfig) []byte {
-	version := cfg.Version.String() + "-" + cfg.Release
-	return fmt.Appendf(nil, `- semver: %q
+// changelogYAML is the package changelog (chglog format) nfpm turns into
+// changelog.Debian.gz and the RPM %changelog, newest entry first. The first
+// entry carries this build's package revision; earlier releases were -1.
+// lintian rejects a Debian changelog without urgency and distribution.
+func changelogYAML(cfg *BuildConfig, history []PackageChange) []byte {
+	var b []byte
+	for i, h := range history {
+		release := "1"
+		if i == 0 {
+			release = cfg.Release
+		}
+		b = fmt.Appendf(b, `- semver: %q
   date: %s
   packager: %q
   deb:
     urgency: medium
     distributions: [stable]
   changes:
-    - note: %q
-`, version, cfg.MTime.UTC().Format(time.RFC3339), cfg.Maintainer,
-		"Built from wodlekit "+cfg.Version.String()+".")
+`, h.Version+"-"+release, h.Date.UTC().Format(time.RFC3339), cfg.Maintainer)
+		for _, n := range h.Notes {
+			// Debian's changelog continues a line with deeper indentation; lintian
+			// flags lines over 80 columns.
+			b = fmt.Appendf(b, "    - note: %q\n", strings.ReplaceAll(wrap(n, 72), "\n", "\n    "))
+		}
+	}
+	return b
 }

@@ -9,6 +9,7 @@
 //	pkgbuild render    write one vendor's generated files (run.sh, scripts, settings, snippet)
 //	pkgbuild vendors   list the vendors found under cmd/ and their package names
 //	pkgbuild standin   build a stand-in wazuh-manager package for install tests
+//	pkgbuild changelog print the package changelog of one vendor's version
 package main
 
 import (
@@ -23,7 +24,7 @@ import (
 	"time"
 )
 
-const usage = `usage: pkgbuild <packages|render|vendors|standin> [flags]; pkgbuild <command> -h for flags`
+const usage = `usage: pkgbuild <packages|render|vendors|standin|changelog> [flags]; pkgbuild <command> -h for flags`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -40,6 +41,8 @@ func main() {
 		err = cmdVendors(args)
 	case "standin":
 		err = cmdStandin(args)
+	case "changelog":
+		err = cmdChangelog(args)
 	default:
 		err = fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -167,6 +170,8 @@ func cmdPackages(args []string) error {
 	vendorList := fset.String("vendors", "", "comma-separated vendors (default: every cmd/<vendor>)")
 	formats := fset.String("formats", "deb,rpm", "package formats")
 	arches := fset.String("arches", "amd64,arm64", "GOARCH values")
+	requireChangelog := fset.Bool("require-changelog", false, "fail unless vendors/<vendor>/CHANGELOG.md has a section for -version (releases)")
+	signKey := fset.String("sign-key", "", "armored OpenPGP private key file to sign the .rpm files with (passphrase: $SIGNING_KEY_PASSPHRASE)")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -180,6 +185,12 @@ func cmdPackages(args []string) error {
 	cfg, err := c.buildConfig(*out)
 	if err != nil {
 		return err
+	}
+	cfg.RequireChangelog = *requireChangelog
+	if *signKey != "" {
+		if cfg.Signer, err = LoadSigningKey(*signKey, os.Getenv("SIGNING_KEY_PASSPHRASE"), cfg.MTime); err != nil {
+			return err
+		}
 	}
 	cfg.BinaryFor = func(vendor, arch string) string {
 		return c.resolve(strings.ReplaceAll(*binPattern, "{arch}", arch), vendor)
@@ -236,6 +247,39 @@ func cmdRender(args []string) error {
 		return err
 	}
 	return WriteRendered(*out, rendered)
+}
+
+func cmdChangelog(args []string) error {
+	fset := flag.NewFlagSet("changelog", flag.ContinueOnError)
+	repo := fset.String("repo", ".", "repository root")
+	vendor := fset.String("vendor", "", "vendor (required)")
+	version := fset.String("version", "", "version (required)")
+	require := fset.Bool("require", false, "fail unless the vendor's CHANGELOG.md has a section for -version")
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	if *vendor == "" || *version == "" {
+		return errors.New("changelog: -vendor and -version are required")
+	}
+	v, err := NormalizeVersion(*version)
+	if err != nil {
+		return err
+	}
+	at, err := sourceDateEpoch()
+	if err != nil {
+		return err
+	}
+	history, err := LoadHistory(*repo, *vendor, v, at, *require)
+	if err != nil {
+		return err
+	}
+	for _, h := range history {
+		fmt.Printf("%s (%s)\n", h.Version, h.Date.Format(time.DateOnly))
+		for _, n := range h.Notes {
+			fmt.Printf("  * %s\n", n)
+		}
+	}
+	return nil
 }
 
 func cmdVendors(args []string) error {
