@@ -85,7 +85,7 @@ for arch in x86_64 aarch64; do
 		_ "$dist/wazuh-wodle-okta-1.2.0-1.$arch.rpm" "$arch"
 done
 check "the binary reports version 1.2.0" bash -c '"$1" version | grep -q "1\.2\.0"' _ "bin/release/okta/host/okta-wodle"
-check "SHA256SUMS matches the files" bash -c 'cd "$1" && sha256sum --strict -c SHA256SUMS'
+check "SHA256SUMS matches the files" bash -c 'cd "$1" && sha256sum --strict -c SHA256SUMS' _ "$dist"
 check "SHA256SUMS.asc is a valid signature by the release key" gpgv --keyring "$work/pubring.gpg" "$dist/SHA256SUMS.asc" "$dist/SHA256SUMS"
 # The SBOM must name every module `go version -m` finds compiled into the binary.
 for arch in amd64 arm64; do
