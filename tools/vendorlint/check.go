@@ -217,8 +217,10 @@ func (r *repo) docs(v string) {
 		r.add(v, "README.md", "the vendor table has no row for the vendor",
 			"add `| <Title> | <what it collects> | [vendors/%s](vendors/%s/README.md) |` to the table", v, v)
 	}
-	if cl := r.read("CHANGELOG.md"); cl != "" && !strings.Contains(strings.ToLower(cl), strings.ToLower(v)) {
-		r.add(v, "CHANGELOG.md", "does not mention the vendor", "add an entry for %s", v)
+	// Each vendor is released on its own tag from its own changelog (make release).
+	if !r.exists("vendors/" + v + "/CHANGELOG.md") {
+		r.add(v, "vendors/"+v+"/CHANGELOG.md", "missing",
+			"write it in the Keep a Changelog format, with the changes under `## [Unreleased]` (make release %s/vX.Y.Z needs a `## [X.Y.Z] - YYYY-MM-DD` section)", v)
 	}
 	readme := r.read("vendors/" + v + "/README.md")
 	if readme == "" {

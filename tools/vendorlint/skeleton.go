@@ -302,6 +302,17 @@ func TestGolden(t *testing.T) {
 }
 `,
 	"vendors/NAME/testdata/golden/events.jsonl": ``,
+	"vendors/NAME/CHANGELOG.md": `# Changelog: [[.Title]] wodle
+
+All notable changes to this wodle and its package, in the [Keep a Changelog](https://keepachangelog.com/en/1.1.0/)
+format; versions follow [Semantic Versioning](https://semver.org/). A release is the tag ` + "`[[.Name]]/vX.Y.Z`" + `:
+move the ` + "`[Unreleased]`" + ` items under ` + "`## [X.Y.Z] - YYYY-MM-DD`" + ` in the commit you tag.
+
+## [Unreleased]
+
+### Added
+- The [[.Title]] wodle: TODO what it collects.
+`,
 	"vendors/NAME/README.md": `# [[.Title]] for Wazuh ([[.Name]]-wodle)
 
 TODO: what it collects, from which API, one line per event:
