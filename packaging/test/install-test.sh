@@ -27,13 +27,7 @@ fi
 . "$here/lib.sh"
 
 work=$WODLE_INSTALL_TEST_NS
-root=$work/root
-mkdir -p "$work/upper" "$work/ovl" "$root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/ovl" "$root"
-mount --rbind /dev "$root/dev"
-mount -t proc proc "$root/proc"
-mount -t tmpfs tmpfs "$root/tmp"
-mount -t tmpfs tmpfs "$root/run"
+root=$(throwaway_root "$work")
 # Start from a machine without Wazuh whatever this one holds: anything left
 # under these paths on the machine is hidden in the overlay (never deleted).
 rm -rf "$root/var/ossec" "$root"/etc/wazuh-wodle-* "$root"/usr/share/doc/wazuh-wodle-* "$root/var/lib/wodle-test-rpmdb"

@@ -106,11 +106,10 @@ check "lintian --fail-on error,warning on the release .deb (as nobody)" bash -c 
 	setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$d" lintian --fail-on error,warning "$d/$(basename "$1")"; rc=$?; rm -rf "$d"; exit $rc' \
 	_ "$dist/wazuh-wodle-okta_1.2.0-1_amd64.deb"
 
-echo "== two runs of one tag give byte-identical packages (signed)"
-check "make release TAG=okta/v1.2.0 DIST=again" mk release TAG=okta/v1.2.0 DIST="$work/again"
-for f in "$dist"/*; do
-	[ "$(basename "$f")" = SHA256SUMS.asc ] && continue # gpg stamps the signing time
-	check "identical: $(basename "$f")" cmp "$f" "$work/again/okta/1.2.0/$(basename "$f")"
+echo "== two runs of one tag give byte-identical packages (signed; amd64 the second time)"
+check "make release TAG=okta/v1.2.0 PKG_ARCHES=amd64 DIST=again" mk release TAG=okta/v1.2.0 PKG_ARCHES=amd64 DIST="$work/again"
+for f in "$work/again/okta/1.2.0"/*amd64* "$work/again/okta/1.2.0"/*x86_64*; do
+	check "identical: $(basename "$f")" cmp "$f" "$dist/$(basename "$f")"
 done
 
 echo "== rpm -K with the key imported (throwaway rpm database)"
@@ -169,6 +168,17 @@ out=$(SIGNING_KEY='' mk repo 2>&1) && rc=0 || rc=$?
 check "make repo without SIGNING_KEY fails, saying why" bash -c '[ "$1" != 0 ] && grep -q "SIGNING_KEY=<armored private key file> is required" <<<"$2"' _ "$rc" "$out"
 mk repo REPO_URL=file:///wodlekit-repo >/dev/null
 cp -a "$r" "$work/repo1"
+# The release workflow rebuilds the repository from the previous one's packages plus the new release.
+mv dist/okta "$work/okta-dist"
+check "make repo REPO_PREVIOUS=<repo1> keeps the packages published before" bash -c '
+	make --no-print-directory repo REPO_PREVIOUS="$1" REPO_URL=file:///wodlekit-repo >/dev/null &&
+	[ "$(cd "$1" && find apt/pool yum/packages -type f | sort)" = "$(cd dist/repo && find apt/pool yum/packages -type f | sort)" ]' _ "$work/repo1"
+cp -a "$work/repo1" "$work/previous"
+cp "$work/okta-dist/1.2.0/wazuh-wodle-okta_1.2.0-1_arm64.deb" "$work/previous/apt/pool/main/wazuh-wodle-okta/wazuh-wodle-okta_1.2.0-1_amd64.deb"
+mv "$work/okta-dist" dist/okta
+out=$(mk repo REPO_PREVIOUS="$work/previous" 2>&1) && rc=0 || rc=$?
+check "make repo refuses a rebuilt package that differs from the published one" bash -c '[ "$1" != 0 ] && grep -q "two different files of one name" <<<"$2"' _ "$rc" "$out"
+mk repo REPO_URL=file:///wodlekit-repo >/dev/null
 
 echo "== okta 1.3.0 after a runtime change: the second repository"
 sed -i 's/^## \[2026-11-20\]$/## [2026-11-25]\n\n### Fixed\n- A runtime fix released with okta 1.3.0 (release test).\n\n## [2026-11-20]/' runtime/CHANGELOG.md

@@ -57,15 +57,22 @@ func TestParseChangelogErrors(t *testing.T) {
 	}
 }
 
-func TestVendorHistory(t *testing.T) {
+// testLogs parses the sample vendor and runtime changelogs.
+func testLogs(t *testing.T) (vendorLog, runtimeLog *Changelog) {
+	t.Helper()
 	vendorLog, err := ParseChangelog("testdata/changelog/vendor.md", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	runtimeLog, err := ParseChangelog("testdata/changelog/runtime.md", true)
+	runtimeLog, err = ParseChangelog("testdata/changelog/runtime.md", true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return vendorLog, runtimeLog
+}
+
+func TestVendorHistory(t *testing.T) {
+	vendorLog, runtimeLog := testLogs(t)
 	runtimeDated := *runtimeLog
 	runtimeDated.Unreleased = nil
 	rel130 := PackageChange{Version: "1.3.0", Date: day("2026-12-01"),
@@ -114,15 +121,8 @@ func TestVendorHistory(t *testing.T) {
 }
 
 func TestReleaseWithUndatedRuntimeChanges(t *testing.T) {
-	vendorLog, err := ParseChangelog("testdata/changelog/vendor.md", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runtimeLog, err := ParseChangelog("testdata/changelog/runtime.md", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = VendorHistory(vendorLog, runtimeLog, PackageVersion{Version: "1.3.0"}, day("2026-12-03"), true)
+	vendorLog, runtimeLog := testLogs(t)
+	_, err := VendorHistory(vendorLog, runtimeLog, PackageVersion{Version: "1.3.0"}, day("2026-12-03"), true)
 	if err == nil || !strings.Contains(err.Error(), `runtime.md has [Unreleased] items: move them under "## [2026-12-01]"`) {
 		t.Fatalf("error = %v", err)
 	}

@@ -43,9 +43,7 @@ if [ -n "${REPO_PREVIOUS:-}" ]; then
 	[ -d "$REPO_PREVIOUS" ] || die "REPO_PREVIOUS=$REPO_PREVIOUS is not a directory"
 	while IFS= read -r -d '' f; do add "$f"; done < <(find "$REPO_PREVIOUS" -type f \( -name '*.deb' -o -name '*.rpm' \) -print0 | sort -z)
 fi
-releases=()
 while IFS= read -r -d '' dir; do
-	releases+=("$dir")
 	for f in "$dir"/*.deb "$dir"/*.rpm; do [ -e "$f" ] && add "$f"; done
 done < <(find "$DIST" -mindepth 2 -maxdepth 2 -type d ! -path "$repo" ! -path "$repo/*" -print0 | sort -z)
 [ -n "$(find "$repo/apt/pool" -name '*.deb' -print -quit)" ] ||
@@ -82,13 +80,13 @@ gpg_run --armor --detach-sign --digest-algo SHA256 --output "$repo/yum/repodata/
 
 gpg_run --armor --export >"$repo/wodlekit.asc"
 fingerprint=$(gpg_run --with-colons --fingerprint | awk -F: '$1 == "fpr" {print $10; exit}')
-list=
-for dir in "${releases[@]}"; do
-	list+="- \`$(basename "$(dirname "$dir")")/v$(basename "$dir")\`"$'\n'
-done
+# The README lists what the repository holds: package, version, architectures.
+list=$(find "$repo/apt/pool" -name '*.deb' -printf '%f\n' | sed 's/\.deb$//' | sort -V |
+	awk -F_ '{arches[$1 " " $2] = arches[$1 " " $2] (arches[$1 " " $2] ? ", " : "") $3; if (!seen[$1 " " $2]++) order[n++] = $1 " " $2}
+		END {for (i = 0; i < n; i++) {split(order[i], p, " "); printf "- `%s` %s (%s)\n", p[1], p[2], arches[order[i]]}}')
 while IFS= read -r line; do
 	case $line in
-	@RELEASES@) printf '%s' "$list" ;;
+	@RELEASES@) printf '%s\n' "$list" ;;
 	*)
 		line=${line//@REPO_URL@/$REPO_URL}
 		printf '%s\n' "${line//@FINGERPRINT@/$fingerprint}"
