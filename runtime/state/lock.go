@@ -30,10 +30,14 @@ func (e *lockedError) Is(target error) bool { return target == ErrLocked }
 // because removing it would let two runs lock two different inodes.
 func Lock(path string) (release func() error, err error) {
 	lockPath := path + ".lock"
-	if err := os.MkdirAll(filepath.Dir(lockPath), 0o750); err != nil {
+	dir, err := openDir(path)
+	if err != nil {
 		return nil, fmt.Errorf("state lock %s: %w", lockPath, err)
 	}
-	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o640)
+	// Opened without following links and checked (one link, ours) before the
+	// truncate below can touch it.
+	f, err := dir.OpenFile(filepath.Base(lockPath), os.O_RDWR|os.O_CREATE)
+	dir.Close()
 	if err != nil {
 		return nil, fmt.Errorf("state lock %s: %w", lockPath, err)
 	}

@@ -42,10 +42,10 @@ func TestLockInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path + ".lock")
-	if err != nil || fi.Mode().Perm() != 0o640 {
+	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("lock file: %v %v", fi, err)
 	}
-	if di, _ := os.Stat(filepath.Dir(path)); di.Mode().Perm() != 0o750 {
+	if di, _ := os.Stat(filepath.Dir(path)); di.Mode().Perm() != 0o700 {
 		t.Fatalf("dir mode %v", di.Mode())
 	}
 	_, err = Lock(path)

@@ -13,8 +13,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/safefs"
 )
 
 // Version is the state file format this package writes; files with a higher
@@ -76,6 +79,9 @@ type Store struct {
 
 	// hook lets tests fail or observe the write at each step; nil in production.
 	hook func(step string, tmp *os.File) error
+	// dir is the checked handle of the state's directory: every file of the
+	// instance is read and written through it (write.go).
+	dir *safefs.Dir
 }
 
 type modState struct {
@@ -139,9 +145,11 @@ func Open(path string, o Options) (*Store, []Notice, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, nil, fmt.Errorf("state %s: creating directory: %w", path, err)
+	dir, err := openDir(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("state %s: %w", path, err)
 	}
+	s.dir = dir
 	s.removeStaleTemps()
 	f, notices, err := s.recover()
 	if err != nil {
@@ -160,11 +168,11 @@ const staleTempAge = 10 * time.Minute
 // removeStaleTemps deletes temp files left by a crash mid-write; best effort,
 // since they only waste space.
 func (s *Store) removeStaleTemps() {
-	matches, _ := filepath.Glob(s.path + ".tmp-*")
-	matches = append(matches, s.prevPath()+".tmp")
+	base, ptmp := filepath.Base(s.path)+".tmp-", filepath.Base(s.prevPath())+".tmp"
+	matches, _ := s.dir.Names(func(n string) bool { return strings.HasPrefix(n, base) || n == ptmp })
 	for _, m := range matches {
-		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > staleTempAge {
-			_ = os.Remove(m)
+		if fi, err := s.dir.Lstat(m); err == nil && fi.Regular && time.Since(fi.ModTime) > staleTempAge {
+			_ = s.dir.Remove(m)
 		}
 	}
 }
@@ -227,11 +235,11 @@ func (s *Store) moveAside() (string, error) {
 		if i > 0 {
 			aside += "-" + strconv.Itoa(i)
 		}
-		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
-			if err := os.Rename(s.path, aside); err != nil {
+		if _, err := s.dir.Lstat(filepath.Base(aside)); errors.Is(err, fs.ErrNotExist) {
+			if err := s.dir.Rename(filepath.Base(s.path), filepath.Base(aside)); err != nil {
 				return "", err
 			}
-			return aside, syncDir(filepath.Dir(s.path))
+			return aside, s.syncDir()
 		}
 	}
 }
@@ -244,7 +252,7 @@ func (e *corruptError) Error() string { return e.reason }
 
 // read returns fs.ErrNotExist (wrapped), *corruptError, a future-version error, or an I/O error.
 func (s *Store) read(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := s.readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}

@@ -46,7 +46,7 @@ func TestRoundTrip(t *testing.T) {
 	if len(n) != 0 || s.Cursor("auditevents") != nil || s.Seen("auditevents", "x") {
 		t.Fatalf("fresh store not empty: %v", n)
 	}
-	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o750 {
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("parent dir: %v %v", fi.Mode(), err)
 	}
 	// Cursor bytes must survive exactly: whitespace, escapes, HTML characters, unicode.
@@ -56,7 +56,7 @@ func TestRoundTrip(t *testing.T) {
 	mustCommit(t, s, "signin", "", "s1")
 
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o640 {
+	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("state file mode %v %v", fi.Mode(), err)
 	}
 	raw, _ := os.ReadFile(path)
@@ -398,7 +398,7 @@ func TestPrevKeptOnEveryCommit(t *testing.T) {
 	if !bytes.Contains(prev, []byte(`"cursor":2`)) {
 		t.Fatalf(".prev is not the previous commit: %s", prev)
 	}
-	if fi, err := os.Stat(path + ".prev"); err != nil || fi.Mode().Perm() != 0o640 {
+	if fi, err := os.Stat(path + ".prev"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatal(".prev mode", err)
 	}
 }

@@ -6,8 +6,34 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+
+	"github.com/wodlekit/wodlekit/runtime/safefs"
 )
+
+// openDir opens the directory of the state file at path (created 0700 when
+// missing) through safefs, and refuses to go on if the directory, or any file
+// of this instance in it (lock, state, temporary, .prev, .corrupt-*), could
+// have been planted by someone other than root. Every file of the instance is
+// then reached through the returned handle only.
+func openDir(path string) (*safefs.Dir, error) {
+	d, err := safefs.MkdirOpen(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	base := filepath.Base(path)
+	if err := d.Check(func(n string) bool { return n == base || strings.HasPrefix(n, base+".") }); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// readFile reads the state file or its previous copy without following links.
+func (s *Store) readFile(path string) ([]byte, error) {
+	return s.dir.ReadFile(filepath.Base(path))
+}
 
 // persist writes the snapshot of generation gen unless a newer one is already
 // on disk: that newer snapshot includes this change, so the caller's data is
@@ -36,25 +62,20 @@ func (s *Store) step(name string, f *os.File) error {
 // file is complete at path (or, on filesystems without hard links, at
 // path.prev, which Open falls back to).
 func (s *Store) writeAtomic(data []byte) (err error) {
-	dir := filepath.Dir(s.path)
-	f, err := os.CreateTemp(dir, filepath.Base(s.path)+".tmp-*")
+	base := filepath.Base(s.path)
+	f, tmp, err := s.dir.CreateTemp(base + ".tmp-")
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
 	closed := false
 	defer func() {
 		if err != nil {
 			if !closed {
 				f.Close()
 			}
-			os.Remove(tmp)
+			_ = s.dir.Remove(tmp)
 		}
 	}()
-	// CreateTemp makes 0600; the group (e.g. wazuh) may need to read state.
-	if err = f.Chmod(0o640); err != nil {
-		return err
-	}
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
@@ -77,46 +98,41 @@ func (s *Store) writeAtomic(data []byte) (err error) {
 	if err = s.step("prev", nil); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, s.path); err != nil {
+	if err = s.dir.Rename(tmp, base); err != nil {
 		return err
 	}
 	if err = s.step("renamed", nil); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return s.syncDir()
 }
 
 // keepPrevious hard-links the current file to path.prev through a temporary
 // name, so path is never absent and path.prev is always a whole file.
 func (s *Store) keepPrevious() error {
-	prev := s.prevPath()
+	base := filepath.Base(s.path)
+	prev := filepath.Base(s.prevPath())
 	ptmp := prev + ".tmp"
-	if err := os.Remove(ptmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.dir.Remove(ptmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	err := os.Link(s.path, ptmp)
+	err := s.dir.Link(base, ptmp)
 	switch {
 	case err == nil:
-		return os.Rename(ptmp, prev)
+		return s.dir.Rename(ptmp, prev)
 	case errors.Is(err, fs.ErrNotExist):
 		return nil // first write: nothing to keep
 	default:
 		// No hard links here (some FUSE/SMB mounts): moving is still safe
 		// because Open resumes from .prev when path is missing.
-		return os.Rename(s.path, prev)
+		return s.dir.Rename(base, prev)
 	}
 }
 
 // syncDir makes the renames durable; without it a power cut can bring back the old directory entry.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+func (s *Store) syncDir() error {
+	if err := s.dir.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("syncing directory %s: %w", s.dir.Path(), err)
 	}
-	err = d.Sync()
-	cerr := d.Close()
-	if err != nil && !errors.Is(err, syscall.EINVAL) {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	return cerr
+	return nil
 }
