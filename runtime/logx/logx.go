@@ -11,6 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+
+	"github.com/wodlekit/wodlekit/runtime/safefs"
 )
 
 // LevelTrace is below Debug: one line per HTTP attempt.
@@ -41,6 +44,10 @@ type Options struct {
 	Stderr io.Writer
 	// Attrs are added to every line (vendor, instance).
 	Attrs []slog.Attr
+	// Failures, when set, counts log writes that failed (a full disk, a
+	// closed stderr): slog drops those errors, and the run summary reports
+	// the count so that a log that stopped working is not silent.
+	Failures *atomic.Int64
 }
 
 // New returns the logger and a close function.
@@ -57,6 +64,9 @@ func New(o Options) (*slog.Logger, func() error, error) {
 	if w == nil {
 		w = io.Discard
 	}
+	if o.Failures != nil {
+		w = &counting{w: w, failures: o.Failures}
+	}
 	h := slog.NewTextHandler(w, &slog.HandlerOptions{
 		Level: Level(o.Debug),
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
@@ -69,29 +79,53 @@ func New(o Options) (*slog.Logger, func() error, error) {
 	return slog.New(h.WithAttrs(o.Attrs)), closeFn, nil
 }
 
+// counting counts the writes that failed.
+type counting struct {
+	w        io.Writer
+	failures *atomic.Int64
+}
+
+func (c *counting) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.failures.Add(1)
+	}
+	return n, err
+}
+
 // rotating is an append-only file that moves itself to .1 when full, so a
-// debug-3 run on a busy manager cannot fill the disk.
+// debug-3 run on a busy manager cannot fill the disk. Both names are reached
+// through the checked directory handle (safefs): the binary runs as root and
+// the log directory's parent belongs to the wazuh user.
 type rotating struct {
 	mu   sync.Mutex
-	path string
+	dir  *safefs.Dir
+	name string
 	max  int64
 	f    *os.File
 	size int64
 }
 
 func openRotating(path string, max int64) (*rotating, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("create log directory for %s: %w", path, err)
+	dir, err := safefs.MkdirOpen(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("log directory for %s: %w", path, err)
 	}
-	r := &rotating{path: path, max: max}
+	name := filepath.Base(path)
+	if err := dir.Check(func(n string) bool { return n == name || n == name+".1" }); err != nil {
+		dir.Close()
+		return nil, err
+	}
+	r := &rotating{dir: dir, name: name, max: max}
 	if err := r.open(); err != nil {
+		dir.Close()
 		return nil, err
 	}
 	return r, nil
 }
 
 func (r *rotating) open() error {
-	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	f, err := r.dir.OpenFile(r.name, os.O_CREATE|os.O_WRONLY|os.O_APPEND)
 	if err != nil {
 		return fmt.Errorf("open log file: %w", err)
 	}
@@ -109,7 +143,8 @@ func (r *rotating) Write(p []byte) (int, error) {
 	defer r.mu.Unlock()
 	if r.max > 0 && r.size+int64(len(p)) > r.max && r.size > 0 {
 		_ = r.f.Close()
-		if err := os.Rename(r.path, r.path+".1"); err != nil && !os.IsNotExist(err) {
+		// renameat replaces whatever is at .1, never writing through it.
+		if err := r.dir.Rename(r.name, r.name+".1"); err != nil && !os.IsNotExist(err) {
 			return 0, fmt.Errorf("rotate log file: %w", err)
 		}
 		if err := r.open(); err != nil {
@@ -124,5 +159,9 @@ func (r *rotating) Write(p []byte) (int, error) {
 func (r *rotating) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.f.Close()
+	err := r.f.Close()
+	if derr := r.dir.Close(); err == nil {
+		err = derr
+	}
+	return err
 }

@@ -2,11 +2,16 @@ package logx
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+
+	"github.com/wodlekit/wodlekit/runtime/safefs"
 )
 
 func TestLevel(t *testing.T) {
@@ -162,4 +167,107 @@ func TestFileErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.Error("nowhere")
+}
+
+// The log is opened as root in a directory whose parent the wazuh user can
+// write: a symlink or hard link planted at the log or its rotated name is
+// refused, and the file it points at is unchanged.
+func TestPlantedLinksRefused(t *testing.T) {
+	for _, name := range []string{"w.log", "w.log.1"} {
+		for _, kind := range []string{"symlink", "hardlink"} {
+			t.Run(kind+"/"+name, func(t *testing.T) {
+				root := t.TempDir()
+				outside := filepath.Join(root, "ossec.conf")
+				if err := os.WriteFile(outside, []byte("keep"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				dir := filepath.Join(root, "logs")
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				link := os.Symlink
+				if kind == "hardlink" {
+					link = os.Link
+				}
+				if err := link(outside, filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+				_, _, err := New(Options{Debug: 3, File: filepath.Join(dir, "w.log"), MaxBytes: 10})
+				if !errors.Is(err, safefs.ErrUnsafe) || !strings.Contains(err.Error(), filepath.Join(dir, name)) {
+					t.Fatalf("want a refusal naming %s, got %v", name, err)
+				}
+				if b, _ := os.ReadFile(outside); string(b) != "keep" {
+					t.Fatalf("outside file changed: %q", b)
+				}
+			})
+		}
+	}
+}
+
+// A device such as /dev/full is not a log file: refused by name, before any
+// write could fail silently.
+func TestDeviceRefused(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here:", err)
+	}
+	_, _, err := New(Options{File: "/dev/full"})
+	if !errors.Is(err, safefs.ErrUnsafe) || !strings.Contains(err.Error(), "not a regular file (a character device)") {
+		t.Fatalf("want /dev/full refused as a character device, got %v", err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// Failed writes are counted, to stderr and to the file alike.
+func TestFailedWritesCounted(t *testing.T) {
+	var n atomic.Int64
+	log, _, err := New(Options{Debug: 1, Stderr: failingWriter{}, Failures: &n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("a")
+	log.Warn("b")
+	log.Debug("below the level: not written, not counted")
+	if got := n.Load(); got != 2 {
+		t.Fatalf("stderr failures = %d, want 2", got)
+	}
+
+	var m atomic.Int64
+	path := filepath.Join(t.TempDir(), "w.log")
+	log, closeFn, err := New(Options{Debug: 1, File: path, Failures: &m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	log.Info("written")
+	if got := m.Load(); got != 0 {
+		t.Fatalf("failures after a good write = %d", got)
+	}
+	// Stand in for a full disk: the descriptor refuses writes from now on.
+	r := openedRotating(t, path)
+	defer r.Close()
+	r.f.Close()
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.f = ro
+	w := &counting{w: r, failures: &m}
+	if _, err := w.Write([]byte("lost\n")); err == nil {
+		t.Fatal("write to a read-only descriptor succeeded")
+	}
+	if got := m.Load(); got != 1 {
+		t.Fatalf("file failures = %d, want 1", got)
+	}
+}
+
+func openedRotating(t *testing.T, path string) *rotating {
+	t.Helper()
+	r, err := openRotating(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

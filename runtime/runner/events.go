@@ -44,8 +44,11 @@ type summaryEvent struct {
 	Mode            string  `json:"mode"`
 	Since           string  `json:"since,omitempty"`
 	Message         string  `json:"message,omitempty"`
-	Instance        string  `json:"instance"`
-	Version         string  `json:"version"`
+	// LogWriteFailures counts the log writes of this process that failed so
+	// far (full disk); absent when none did.
+	LogWriteFailures int64  `json:"log_write_failures,omitempty"`
+	Instance         string `json:"instance"`
+	Version          string `json:"version"`
 }
 
 // Error kinds, for rules and for people reading the events.

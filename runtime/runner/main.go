@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -195,6 +196,8 @@ type setup struct {
 	warnings []string
 	// secretWarnings are also shown by check (a secrets file others can read).
 	secretWarnings []string
+	// logFailures counts log writes that failed, for the run summaries.
+	logFailures atomic.Int64
 }
 
 func loadConfig(v Vendor, io IO, flags *runFlags) (*setup, error) {
@@ -253,7 +256,7 @@ func loadConfig(v Vendor, io IO, flags *runFlags) (*setup, error) {
 // whatever it can (file if set, else stderr).
 func (s *setup) openLog(v Vendor, io IO) error {
 	log, closeFn, err := logx.New(logx.Options{
-		Debug: s.cfg.Debug, File: s.cfg.LogFile, MaxBytes: s.cfg.LogMaxBytes, Stderr: io.Stderr,
+		Debug: s.cfg.Debug, File: s.cfg.LogFile, MaxBytes: s.cfg.LogMaxBytes, Stderr: io.Stderr, Failures: &s.logFailures,
 		Attrs: []slog.Attr{slog.String("vendor", v.Name), slog.String("instance", s.cfg.Instance)},
 	})
 	if err != nil {
@@ -478,7 +481,7 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 	}()
 
 	c := &collection{
-		vendor: v, cfg: s.cfg, env: env, sink: sink, fallback: fallback, store: store, log: s.log,
+		vendor: v, cfg: s.cfg, env: env, sink: sink, fallback: fallback, store: store, log: s.log, logFailures: &s.logFailures,
 		all: flags.All, dryRun: flags.DryRun, since: started.Add(-s.cfg.Lookback()), started: started, stop: stop,
 		bodies: newPageBuffers(pageBodies, io.PoisonPages), lines: newLineBuffer(s.cfg.MaxLineBytes),
 		enc: emit.NewEncoder(emit.Options{Integration: v.Name, MaxLineBytes: s.cfg.MaxLineBytes, MaxFields: s.cfg.MaxFields}),

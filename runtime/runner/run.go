@@ -56,6 +56,8 @@ type collection struct {
 	fallback emit.Sink
 	// sinkStuck records that the sink did not take a runtime event.
 	sinkStuck atomic.Bool
+	// logFailures counts failed log writes (logx), reported in every summary.
+	logFailures *atomic.Int64
 }
 
 // moduleRun is the bookkeeping of one module in one run.
@@ -474,6 +476,9 @@ func (c *collection) finishSummary(mr *moduleRun, start time.Time) {
 	mr.WaitSeconds = roundSeconds(time.Duration(mr.stats.WaitNanos.Load()))
 	if mr.StoppedBy == "" {
 		mr.StoppedBy = "caught_up"
+	}
+	if c.logFailures != nil {
+		mr.LogWriteFailures = c.logFailures.Load()
 	}
 	c.log.Info("module done", "module", mr.Module, "status", mr.Status, "events", mr.Events,
 		"pages", mr.Pages, "duplicates", mr.Duplicates, "stopped_by", mr.StoppedBy)
