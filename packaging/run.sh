@@ -70,13 +70,32 @@ fi
 : "${ {{- .EnvPrefix}}LOG_FILE:={{.LogFile}}}"
 export {{.EnvPrefix}}SECRETS_FILE {{.EnvPrefix}}STATE_DIR {{.EnvPrefix}}LOG_FILE
 
-# The state directory holds cursors; the log directory is not Wazuh's. Neither
-# is shipped by the package: both are created here, unreadable by others.
+# The state directory holds cursors, the log directory the binary's log.
+# Neither is shipped by the package: both are created here, root:root 0700.
+# The binary runs as root and refuses a directory anyone else can write (the
+# wazuh user can write their parents, so it could plant links in them); no
+# Wazuh process reads them (wazuh-modulesd runs this script as root, and the
+# events go through stdout).
+tighten() {
+	# Releases before this one created the packaged directories root:wazuh
+	# 0770: make them root's alone, acting on the directory itself (cd) and
+	# only if it is still the one the path named, so that a symlink swapped
+	# in meanwhile is never followed. Other directories are the admin's: the
+	# binary refuses them with a clear error instead of changing them.
+	local dir=$1 before
+	[ -d "$dir" ] && [ ! -L "$dir" ] || return 0
+	before=$(stat -c %d:%i -- "$dir") || return 0
+	(
+		cd -P -- "$dir" || exit 0
+		[ "$(stat -c %d:%i:%u:%a .)" = "$before:$(id -u):770" ] || exit 0
+		chmod 0700 . && chgrp "$(id -g)" .
+	) 2>/dev/null || :
+}
 for dir in "${{.EnvPrefix}}STATE_DIR" "$(dirname -- "${{.EnvPrefix}}LOG_FILE")"; do
-	if [ ! -d "$dir" ]; then
-		(umask 007 && mkdir -p -- "$dir") || fail "cannot create directory $dir"
-		chgrp {{.Group}} "$dir" 2>/dev/null || :
+	if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
+		(umask 077 && mkdir -p -- "$dir") || fail "cannot create directory $dir"
 	fi
+	case $dir in '{{.StateDir}}' | "$(dirname -- '{{.LogFile}}')") tighten "$dir" ;; esac
 done
 
 bin="${WODLE_BINARY:-$here/{{.BinaryName}}}"

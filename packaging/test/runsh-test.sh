@@ -40,8 +40,14 @@ check "only the first = splits" has "${prefix}EQ=a=b=c"
 check "the environment wins over the file" has "${prefix}FROM_ENV=env"
 check "secrets file defaults to the packaged one" has "${prefix}SECRETS_FILE=/etc/wazuh-wodle-${vendor//_/-}/secrets.env"
 check "state dir from the file" has "${prefix}STATE_DIR=$t/state"
-check "state dir created, not world-readable" bash -c '[ "$(stat -c %a "$1")" = 770 ]' _ "$t/state"
-check "log directory created" test -d "$t/logs"
+check "state dir created, root's alone (0700)" bash -c '[ "$(stat -c %a "$1")" = 700 ]' _ "$t/state"
+check "log directory created, root's alone (0700)" bash -c '[ "$(stat -c %a "$1")" = 700 ]' _ "$t/logs"
+# Only the packaged directories are tightened (install-test.sh checks those):
+# a directory the admin chose is the admin's, and the binary refuses it if
+# others can write it.
+mkdir -p "$t/admin/state" && chmod 0770 "$t/admin/state"
+env -i WODLE_CONFIG_FILE="$t/settings.env" WODLE_BINARY="$t/bin" "${prefix}STATE_DIR=$t/admin/state" "$runsh" >/dev/null
+check "an admin's own state directory is left as it is" bash -c '[ "$(stat -c %a "$1")" = 770 ]' _ "$t/admin/state"
 check "PATH set when Wazuh gives none" bash -c 'grep -q "^PATH=/" <<<"$1"' _ "$res"
 
 out=$(env -i WODLE_CONFIG_FILE="$t/settings.env" WODLE_BINARY="$t/bin" "${prefix}STATE_DIR=$t/s2" "${prefix}LOG_FILE=$t/l2/x.log" \

@@ -142,6 +142,10 @@ for t in "${targets[@]}"; do
 	if [ -n "$deb" ] && [ -n "$rpm" ]; then
 		lint "$deb"
 		lint "$rpm"
+		# secrets.env is root's alone in both archives, not only after postinst.
+		check "secrets.env is 0600 in the .deb archive" bash -c 'dpkg-deb -c "$1" | grep -E "^-rw------- root/root .* \./etc/$2/secrets\.env$"' _ "$deb" "$pkg"
+		check "secrets.env is 0600 in the .rpm archive" bash -c 'rpm -qp --qf "[%{FILEMODES:perms} %{FILEUSERNAME} %{FILENAMES}\n]" "$1" 2>/dev/null |
+			grep -qxF -- "-rw------- root /etc/$2/secrets.env"' _ "$rpm" "$pkg"
 		mkdir -p "$work/install/$v"
 		for f in deb rpm; do
 			d=$work/install/$v/$f

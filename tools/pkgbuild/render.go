@@ -125,6 +125,7 @@ func NewTemplateData(v *Vendor, format, version, homepage, license string, year 
 		{Tag: "non-standard-dir-in-var", Why: "Wazuh lives in /var/ossec; wazuh-manager overrides the same tag."},
 		{Tag: "file-in-unusual-dir", Why: "The wodle, decoder and rules must sit in Wazuh's tree under /var/ossec; wazuh-manager overrides the same tag."},
 		{Tag: "statically-linked-binary", Why: "Not in wazuh-manager's list (it ships no Go binary): the wodle is a Go binary built with CGO_ENABLED=0, static by design. lintian exempts Go binaries itself, but only when it sees a Debian source package built with golang-go, which a binary-only package has not."},
+		{Tag: "non-standard-file-perm", Context: "0600 != 0644 [" + strings.TrimPrefix(d.SecretsFile, "/") + "]", Why: "Not in wazuh-manager's list: the secrets file is root's alone (0600) in the archive too, so that it is never readable by every user between unpack and postinst."},
 		{Tag: "initial-upload-closes-no-bugs", Why: "Not a Debian upload, so no ITP bug; wazuh-manager overrides the same tag under its older name new-package-should-close-itp-bug."},
 	}
 	return d
@@ -138,16 +139,22 @@ func NewTemplateData(v *Vendor, format, version, homepage, license string, year 
 // The deb ships them root:root with standard modes and its postinst applies
 // Wazuh's, exactly as Wazuh's own deb does (dh_fixperms, then
 // restore-permissions.sh from postinst): the group may not exist at unpack
-// time, and lintian accepts no other modes. The secrets file is a template
-// without secrets until the admin edits it, and dpkg never replaces an edited
-// conffile, so nothing secret is readable in between.
+// time, and lintian accepts no other modes. Except 0600, which secrets.env
+// keeps in the archive too: shipped 0644, it would be readable by every user
+// from unpack until postinst, and for good when the package is only unpacked
+// (dpkg --unpack) or its postinst stops before the chmod.
 func (d *TemplateData) Contents(format string) []Entry {
 	entries := append([]Entry(nil), d.Owned...)
 	if format == "deb" {
 		for i, e := range entries {
 			mode := fs.FileMode(0o644)
-			if e.Type == "dir" || e.Mode&0o100 != 0 {
+			switch {
+			case e.Type == "dir" || e.Mode&0o100 != 0:
 				mode = 0o755
+			case e.Mode&0o077 == 0:
+				// Root's alone (secrets.env): never readable by others, not
+				// even between unpack and postinst.
+				mode = 0o600
 			}
 			entries[i].Owner, entries[i].Group, entries[i].Mode = "root", "root", mode
 		}
