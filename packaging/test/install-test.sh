@@ -191,6 +191,14 @@ if [ -n "${FAKEAPI:-}" ]; then
 	rm -f "$root$state/default.state.json.lock"
 	out=$(runsh) || :
 	check "with the links removed the run goes ahead" bash -c '[ -n "$1" ] && ! grep -q refusing <<<"$1"' _ "$out"
+	# The wazuh user can write the state directory's parent: it swaps the
+	# directory for a symlink to /var/ossec/var, root:wazuh 0770 like the
+	# directories run.sh tightens. run.sh must not follow it.
+	check "the wazuh user swaps the state directory for a symlink" as_wazuh bash -c 'mv "$1" "$1.away" && ln -s /var/ossec/var "$1"' _ "$state"
+	out=$(runsh) && rc=0 || rc=$?
+	mode root:wazuh 770 /var/ossec/var
+	check "the run refuses the symlinked directory" bash -c '[ "$1" != 0 ] && grep -qF "refusing $2: the directory is a symbolic link" <<<"$3"' _ "$rc" "$state" "$out"
+	rm -f "$root$state" && mv "$root$state.away" "$root$state"
 else
 	echo "  TODO  planted links: the run needs the secrets the fake API step sets"
 fi

@@ -26,7 +26,9 @@ event_types() {
 failed=0
 for v in "$@"; do
 	d="$work/$v"
-	mkdir -p "$d/state" "$d/log"
+	# run.sh creates the state and log directories (0700: the binary refuses
+	# a directory others can write).
+	mkdir -p "$d"
 	bin="$root/bin/$v-wodle"
 	prefix=$("$bin" metadata | sed -n 's/^  "env_prefix": "\(.*\)",$/\1/p')
 	echo
