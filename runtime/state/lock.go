@@ -27,7 +27,9 @@ func (e *lockedError) Is(target error) bool { return target == ErrLocked }
 // Lock stops two runs of one instance from interleaving cursors. It uses
 // flock on path+".lock" so the kernel releases it when the holder dies: a
 // stale lock file is simply locked again. The lock file is never removed,
-// because removing it would let two runs lock two different inodes.
+// because removing it would let two runs lock two different inodes. A
+// directory or a file of the instance that breaks the file-safety rules
+// (see openDir) is refused with an error matching safefs.ErrUnsafe.
 func Lock(path string) (release func() error, err error) {
 	lockPath := path + ".lock"
 	dir, err := openDir(path)
