@@ -1,6 +1,11 @@
 // Package state keeps each vendor instance's cursors and recently seen
 // event IDs in one JSON file, written atomically after every page so that a
 // crash replays at most the page in flight and never skips events.
+//
+// A run whose output is not yet delivered when it ends (the stdout sink under
+// wazuh-modulesd, which forwards a run's output only after it exits) records
+// its cursors as pending, with the Owner of the run; the next run promotes
+// them to committed only if it has the same Owner (see Begin).
 package state
 
 import (
@@ -21,8 +26,40 @@ import (
 )
 
 // Version is the state file format this package writes; files with a higher
-// version were written by a newer release and are never touched.
-const Version = 1
+// version were written by a newer release and are never touched. Version 2
+// added pending cursors; a version 1 file loads as all committed.
+const Version = 2
+
+// ErrForeign is matched (errors.Is) by Open's error when the file belongs to
+// another vendor or instance: a configuration mistake (two instances given
+// one state file), never corruption, so the file is left as it is.
+var ErrForeign = errors.New("state file belongs to another vendor or instance")
+
+type foreignError struct {
+	path, vendor, instance, wantVendor, wantInstance string
+}
+
+func (e *foreignError) Error() string {
+	return fmt.Sprintf("state file %s belongs to vendor %q instance %q, not to this one (vendor %q instance %q): "+
+		"two instances are configured with one state file; give each its own STATE_FILE, or unset STATE_FILE to use STATE_DIR/<instance>.state.json",
+		e.path, e.vendor, e.instance, e.wantVendor, e.wantInstance)
+}
+
+func (e *foreignError) Is(target error) bool { return target == ErrForeign }
+
+// Owner identifies the process whose run wrote pending cursors: the
+// wazuh-modulesd that will forward that run's output. Its pid and start time
+// (clock ticks after boot, /proc/<pid>/stat field 22) name one process for the
+// life of a boot; the boot ID tells two boots apart.
+type Owner struct {
+	PID       int    `json:"pid"`
+	StartTime uint64 `json:"start_time"`
+	BootID    string `json:"boot_id"`
+}
+
+func (o Owner) String() string {
+	return fmt.Sprintf("pid %d (start time %d, boot %s)", o.PID, o.StartTime, o.BootID)
+}
 
 // DefaultRecentMax bounds each module's de-duplication window when Options leaves it zero.
 const DefaultRecentMax = 5000
@@ -51,6 +88,9 @@ type File struct {
 	Instance  string                 `json:"instance"`
 	UpdatedAt time.Time              `json:"updated_at"`
 	Modules   map[string]ModuleState `json:"modules"`
+	// PendingOwner is the run owner of every module's Pending; nil when no
+	// module has pending cursors.
+	PendingOwner *Owner `json:"pending_owner,omitempty"`
 }
 
 // ModuleState is one module's resume point and de-duplication window.
@@ -60,6 +100,16 @@ type ModuleState struct {
 	UpdatedAt time.Time       `json:"updated_at"`
 	// Recent is oldest first, so eviction order survives a restart.
 	Recent []string `json:"recent"`
+	// Pending is what a run whose output is not known to be delivered
+	// reached: promoted or discarded by the next run (see Store.Begin).
+	Pending *Pending `json:"pending,omitempty"`
+}
+
+// Pending is a module's cursor and IDs not yet committed.
+type Pending struct {
+	Cursor    json.RawMessage `json:"cursor,omitempty"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	Recent    []string        `json:"recent"`
 }
 
 // Store is an open state file; all methods are safe for concurrent use
@@ -73,6 +123,10 @@ type Store struct {
 	modules map[string]*modState
 	updated time.Time
 	gen     uint64 // bumped on every change; lets writers skip superseded snapshots
+	// pendOwner owns the modules' pending parts; staging makes Commit write
+	// pending parts (set by Begin for a run with an owner).
+	pendOwner *Owner
+	staging   bool
 
 	wmu     sync.Mutex // serialises file writes
 	written uint64     // generation of the newest snapshot on disk
@@ -90,8 +144,9 @@ type modState struct {
 	ring    []string // FIFO window; when full, head is the oldest entry
 	head    int
 	set     map[string]struct{}
-	enc     []byte // cached encoding, nil when stale: unchanged modules are not re-encoded
-	encHint int    // last encoded size, to allocate the next encoding once
+	pend    *modState // pending part (its pend is nil); nil when none
+	enc     []byte    // cached encoding, nil when stale: unchanged modules are not re-encoded
+	encHint int       // last encoded size, to allocate the next encoding once
 }
 
 func newModule() *modState {
@@ -269,7 +324,8 @@ func (s *Store) read(path string) (*File, error) {
 	if v > Version {
 		return nil, fmt.Errorf("state %s has version %d but this release supports up to %d: it was written by a newer release (downgrade?); refusing to touch it", path, v, Version)
 	}
-	if v != Version {
+	// Version 1 has no pending parts: it loads as committed.
+	if v < 1 {
 		return nil, &corruptError{fmt.Sprintf("unsupported version %d", v)}
 	}
 	var f File
@@ -277,7 +333,7 @@ func (s *Store) read(path string) (*File, error) {
 		return nil, &corruptError{describeJSONError(data, err)}
 	}
 	if f.Vendor != s.vendor || f.Instance != s.instance {
-		return nil, &corruptError{fmt.Sprintf("it belongs to vendor %q instance %q, not %q %q", f.Vendor, f.Instance, s.vendor, s.instance)}
+		return nil, &foreignError{path: path, vendor: f.Vendor, instance: f.Instance, wantVendor: s.vendor, wantInstance: s.instance}
 	}
 	return &f, nil
 }
@@ -305,30 +361,54 @@ func describeJSONError(data []byte, err error) string {
 
 func (s *Store) load(f *File) {
 	s.updated = f.UpdatedAt
+	if f.PendingOwner != nil {
+		o := *f.PendingOwner
+		s.pendOwner = &o
+	}
 	for name, ms := range f.Modules {
 		m := newModule()
-		if c := bytes.TrimSpace(ms.Cursor); len(c) > 0 && !bytes.Equal(c, []byte("null")) {
-			m.cursor = bytes.Clone(ms.Cursor)
-		}
+		m.cursor = cleanCursor(ms.Cursor)
 		m.updated = ms.UpdatedAt
 		for _, id := range ms.Recent {
 			m.add(id, s.max)
+		}
+		if p := ms.Pending; p != nil {
+			m.pend = newModule()
+			m.pend.cursor = cleanCursor(p.Cursor)
+			m.pend.updated = p.UpdatedAt
+			for _, id := range p.Recent {
+				m.pend.add(id, s.max)
+			}
 		}
 		s.modules[name] = m
 	}
 }
 
-// Cursor returns a copy of module's saved cursor, or nil when it has none.
+// cleanCursor maps an absent or null cursor to nil and copies any other.
+func cleanCursor(c json.RawMessage) json.RawMessage {
+	if t := bytes.TrimSpace(c); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return nil
+	}
+	return bytes.Clone(c)
+}
+
+// Cursor returns a copy of module's resume point (its pending cursor when it
+// has one, else the committed one), or nil when it has none.
 func (s *Store) Cursor(module string) json.RawMessage {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if m := s.modules[module]; m != nil && m.cursor != nil {
-		return bytes.Clone(m.cursor)
+	m := s.modules[module]
+	if m == nil {
+		return nil
 	}
-	return nil
+	if m.pend != nil {
+		return bytes.Clone(m.pend.cursor)
+	}
+	return bytes.Clone(m.cursor)
 }
 
-// Seen reports whether id is in module's recent window, to drop replayed events.
+// Seen reports whether id is in module's recent window (committed or
+// pending), to drop replayed events.
 func (s *Store) Seen(module, id string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -336,12 +416,78 @@ func (s *Store) Seen(module, id string) bool {
 	if m == nil {
 		return false
 	}
-	_, ok := m.set[id]
-	return ok
+	if _, ok := m.set[id]; ok {
+		return true
+	}
+	if m.pend != nil {
+		_, ok := m.pend.set[id]
+		return ok
+	}
+	return false
+}
+
+// Resolution is what Begin did with the pending cursors it found.
+type Resolution struct {
+	// Owner owned the pending cursors found; nil when there were none.
+	Owner *Owner
+	// Promoted and Discarded name the modules whose pending cursors were
+	// committed or dropped, sorted.
+	Promoted, Discarded []string
+}
+
+// Begin starts a run. Pending cursors left by the previous run are promoted
+// to committed when run is their owner: the same wazuh-modulesd started this
+// run, so it forwarded the previous run's output before. Otherwise they are
+// discarded with their IDs, so the run replays from the committed cursors
+// and the IDs do not suppress the replay. A nil run commits every page at
+// once; a non-nil run records its pages as pending, owned by run. With
+// persist the outcome is written before Begin returns.
+func (s *Store) Begin(run *Owner, persist bool) (Resolution, error) {
+	s.mu.Lock()
+	var res Resolution
+	if s.pendOwner != nil {
+		o := *s.pendOwner
+		res.Owner = &o
+	}
+	promote := run != nil && s.pendOwner != nil && *run == *s.pendOwner
+	for name, m := range s.modules {
+		if m.pend == nil {
+			continue
+		}
+		if promote {
+			m.cursor = m.pend.cursor
+			for _, id := range m.pend.recent() {
+				m.add(id, s.max)
+			}
+			m.updated = m.pend.updated
+			res.Promoted = append(res.Promoted, name)
+		} else {
+			res.Discarded = append(res.Discarded, name)
+		}
+		m.pend = nil
+		m.enc = nil
+	}
+	sort.Strings(res.Promoted)
+	sort.Strings(res.Discarded)
+	s.pendOwner, s.staging = nil, run != nil
+	if run != nil {
+		o := *run
+		s.pendOwner = &o
+	}
+	changed := len(res.Promoted)+len(res.Discarded) > 0
+	if !changed || !persist {
+		s.mu.Unlock()
+		return res, nil
+	}
+	s.updated = s.now().UTC()
+	gen, data := s.snapshotLocked()
+	s.mu.Unlock()
+	return res, s.persist(gen, data)
 }
 
 // Commit records a page handed to the sink and makes it durable before
 // returning, so a crash afterwards never replays more than the next page.
+// After Begin with an owner it records the page as pending instead.
 // A nil cursor clears the module's cursor; ids join the bounded window.
 func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) error {
 	if module == "" {
@@ -356,16 +502,19 @@ func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) erro
 		m = newModule()
 		s.modules[module] = m
 	}
-	if c := bytes.TrimSpace(cursor); len(c) == 0 || bytes.Equal(c, []byte("null")) {
-		m.cursor = nil
-	} else {
-		m.cursor = bytes.Clone(cursor)
-	}
-	for _, id := range ids {
-		m.add(id, s.max)
-	}
 	now := s.now().UTC()
-	m.updated = now
+	target := m
+	if s.staging {
+		if m.pend == nil {
+			m.pend = newModule()
+		}
+		target = m.pend
+	}
+	target.cursor = cleanCursor(cursor)
+	for _, id := range ids {
+		target.add(id, s.max)
+	}
+	target.updated = now
 	m.enc = nil
 	s.updated = now
 	gen, data := s.snapshotLocked()
@@ -382,6 +531,9 @@ func (s *Store) Reset(module string) error {
 	} else {
 		delete(s.modules, module)
 	}
+	if !s.hasPendingLocked() {
+		s.pendOwner = nil
+	}
 	s.updated = s.now().UTC()
 	gen, data := s.snapshotLocked()
 	s.mu.Unlock()
@@ -394,9 +546,26 @@ func (s *Store) Snapshot() File {
 	defer s.mu.RUnlock()
 	f := File{Version: Version, Vendor: s.vendor, Instance: s.instance, UpdatedAt: s.updated, Modules: make(map[string]ModuleState, len(s.modules))}
 	for name, m := range s.modules {
-		f.Modules[name] = ModuleState{Cursor: bytes.Clone(m.cursor), UpdatedAt: m.updated, Recent: m.recent()}
+		ms := ModuleState{Cursor: bytes.Clone(m.cursor), UpdatedAt: m.updated, Recent: m.recent()}
+		if m.pend != nil {
+			ms.Pending = &Pending{Cursor: bytes.Clone(m.pend.cursor), UpdatedAt: m.pend.updated, Recent: m.pend.recent()}
+		}
+		f.Modules[name] = ms
+	}
+	if s.pendOwner != nil && s.hasPendingLocked() {
+		o := *s.pendOwner
+		f.PendingOwner = &o
 	}
 	return f
+}
+
+func (s *Store) hasPendingLocked() bool {
+	for _, m := range s.modules {
+		if m.pend != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshotLocked encodes the file by hand: modules whose state did not change
@@ -433,11 +602,33 @@ func (s *Store) snapshotLocked() (uint64, []byte) {
 		b = append(b, ':')
 		b = append(b, s.modules[name].enc...)
 	}
-	b = append(b, "}}\n"...)
+	b = append(b, '}')
+	if s.pendOwner != nil && s.hasPendingLocked() {
+		b = append(b, `,"pending_owner":{"pid":`...)
+		b = strconv.AppendInt(b, int64(s.pendOwner.PID), 10)
+		b = append(b, `,"start_time":`...)
+		b = strconv.AppendUint(b, s.pendOwner.StartTime, 10)
+		b = append(b, `,"boot_id":`...)
+		b = appendString(b, s.pendOwner.BootID)
+		b = append(b, '}')
+	}
+	b = append(b, "}\n"...)
 	return s.gen, b
 }
 
 func (m *modState) encode(b []byte) []byte {
+	b = m.encodeFields(b)
+	if m.pend != nil {
+		b = append(b, `,"pending":`...)
+		b = m.pend.encodeFields(b)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// encodeFields writes the object's members up to the recent set, leaving
+// the object open.
+func (m *modState) encodeFields(b []byte) []byte {
 	b = append(b, '{')
 	if m.cursor != nil {
 		b = append(b, `"cursor":`...)
@@ -457,7 +648,7 @@ func (m *modState) encode(b []byte) []byte {
 			b = appendString(b, id)
 		}
 	}
-	return append(b, "]}"...)
+	return append(b, ']')
 }
 
 func appendTime(b []byte, t time.Time) []byte {
