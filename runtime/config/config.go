@@ -7,6 +7,16 @@ import (
 	"time"
 )
 
+// WazuhOutputMax is how much of a run's output wazuh-modulesd keeps
+// (WM_STRING_MAX, 64 MiB); past it the command wodle stops reading.
+const WazuhOutputMax = 64 << 20
+
+// StdoutPageLimit is where the stdout sink stops delivering pages: a page is
+// handed over only if it ends within this many bytes of the run's output.
+// The 1 MiB margin below WazuhOutputMax leaves room for the run's own error
+// and summary events.
+const StdoutPageLimit = WazuhOutputMax - 1<<20
+
 // Common holds the settings every vendor binary has, under its prefix
 // (OP_BASE_URL, OKTA_BASE_URL, ...). The help tags are the user
 // documentation: `metadata` and the packaged settings file are built from them.
@@ -23,8 +33,9 @@ type Common struct {
 	Sources         string        `env:"SOURCES, default=all" help:"Modules to collect: a comma list, or all (--source overrides)."`
 	LookbackHours   float64       `env:"LOOKBACK_HOURS, default=24" help:"How far back a first run (or --all) starts, in hours."`
 	MaxEventsPerRun int           `env:"MAX_EVENTS_PER_RUN, default=50000" help:"Stop at a page boundary once the run emitted this many events, all modules together (0 = no cap); the rest comes next run."`
-	MaxBytesPerRun  int64         `env:"MAX_BYTES_PER_RUN, default=50000000" help:"Stop at a page boundary once the run emitted this many bytes, all modules together (0 = no cap); Wazuh buffers at most 64 MiB of a run."`
+	MaxBytesPerRun  int64         `env:"MAX_BYTES_PER_RUN, default=50000000" help:"Stop at a page boundary once the run emitted this many bytes, all modules together (0 = no cap, wazuh-queue sink only); with the stdout sink at most 66060288 (Wazuh keeps 64 MiB of a run's output, less a margin for the run's own events)."`
 	MaxRuntime      time.Duration `env:"MAX_RUNTIME, default=240s" help:"Run deadline, below the wodle <timeout>: stop at a page boundary with the cursor saved."`
+	Commit          string        `env:"COMMIT, default=auto" help:"When a page's cursor is committed: auto (next-run when wazuh-modulesd runs this with the stdout sink, else immediate), immediate (as soon as the page is written), or next-run (kept pending until the next run started by the same wazuh-modulesd, which has forwarded this run's output by then; a manager restart replays the run instead of losing it)."`
 	Sink            string        `env:"SINK, default=stdout" help:"Where events go: stdout (command wodle) or wazuh-queue (Wazuh's local queue socket)."`
 	QueueSocket     string        `env:"QUEUE_SOCKET, default=/var/ossec/queue/sockets/queue" help:"Wazuh's queue socket for SINK=wazuh-queue."`
 	Tag             string        `env:"TAG" help:"Wodle tag; events get location command_<tag> (default: vendor, or vendor-instance)."`

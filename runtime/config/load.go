@@ -159,8 +159,21 @@ func (c *Common) Finish(prefix string, r Rules) (warnings []string, err error) {
 	if c.MaxEventsPerRun < 0 {
 		bad("MAX_EVENTS_PER_RUN", "must be 0 (no cap) or more, got %d", c.MaxEventsPerRun)
 	}
-	if c.MaxBytesPerRun < 0 {
+	switch {
+	case c.MaxBytesPerRun < 0:
 		bad("MAX_BYTES_PER_RUN", "must be 0 (no cap) or more, got %d", c.MaxBytesPerRun)
+	case c.Sink == "stdout" && (c.MaxBytesPerRun == 0 || c.MaxBytesPerRun > StdoutPageLimit):
+		bad("MAX_BYTES_PER_RUN", "%d could cross the 64 MiB of output Wazuh's command wodle keeps (past it the rest of the run is lost): with SINK=stdout use 1 to %d (0, no cap, needs SINK=wazuh-queue)",
+			c.MaxBytesPerRun, StdoutPageLimit)
+	}
+	switch c.Commit {
+	case "auto", "immediate":
+	case "next-run":
+		if c.Sink != "stdout" {
+			bad("COMMIT", "next-run applies to the stdout sink only (SINK=%s confirms delivery itself): use auto or immediate", c.Sink)
+		}
+	default:
+		bad("COMMIT", "%q is not a commit mode: use auto, immediate or next-run", c.Commit)
 	}
 	if c.MaxRuntime < time.Second {
 		bad("MAX_RUNTIME", "must be at least 1s (and below the wodle <timeout>), got %v", c.MaxRuntime)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -187,18 +188,67 @@ func runStateShow(v Vendor, io IO) int {
 	store, notices, err := state.Open(s.cfg.StateFile, state.Options{Vendor: v.Name, Instance: s.cfg.Instance, RecentMax: v.DedupWindow})
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "state: %v\n", err)
+		if errors.Is(err, state.ErrForeign) {
+			return ExitUsage
+		}
 		return ExitFailed
 	}
 	for _, n := range notices {
 		fmt.Fprintf(io.Stderr, "%s: %s\n", n.Level, n.Message)
 	}
-	out, err := json.MarshalIndent(store.Snapshot(), "", "  ")
+	snap := store.Snapshot()
+	out, err := json.MarshalIndent(snap, "", "  ")
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "state: %v\n", err)
 		return ExitFailed
 	}
 	fmt.Fprintf(io.Stdout, "# %s\n%s\n", s.cfg.StateFile, out)
+	for _, line := range describeCursors(snap, io.procRoot()) {
+		fmt.Fprintf(io.Stdout, "# %s\n", line)
+	}
 	return ExitOK
+}
+
+// describeCursors says, for a person, which cursor each module resumes from
+// and who decides the fate of the pending ones.
+func describeCursors(f state.File, procRoot string) []string {
+	names := make([]string, 0, len(f.Modules))
+	for n := range f.Modules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var lines []string
+	var pending []string
+	for _, n := range names {
+		ms := f.Modules[n]
+		line := fmt.Sprintf("module %s: committed cursor %s", n, cursorText(ms.Cursor))
+		if ms.Pending != nil {
+			line += fmt.Sprintf("; pending cursor %s (%d IDs)", cursorText(ms.Pending.Cursor), len(ms.Pending.Recent))
+			pending = append(pending, n)
+		}
+		lines = append(lines, line)
+	}
+	if len(pending) == 0 {
+		return append(lines, "no pending cursors: every module resumes from its committed cursor")
+	}
+	if f.PendingOwner == nil {
+		return append(lines, "pending cursors without an owner: the next run discards them and resumes from the committed cursors")
+	}
+	o := *f.PendingOwner
+	status := "no longer runs (manager restarted or crashed, or host rebooted)"
+	if ownerRunning(procRoot, o) {
+		status = "is running"
+	}
+	return append(lines, fmt.Sprintf("pending cursors of %s belong to the run started by %s %s, which %s: "+
+		"the next run it starts commits them (it forwarded their events by then); any other run discards them and collects those events again",
+		strings.Join(pending, ", "), modulesdComm, o, status))
+}
+
+func cursorText(c json.RawMessage) string {
+	if c == nil {
+		return "none (starts from the lookback)"
+	}
+	return string(c)
 }
 
 func runStateReset(v Vendor, io IO, module string, yes bool) int {

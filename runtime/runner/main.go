@@ -49,6 +49,28 @@ type IO struct {
 	// for reuse, so that anything still pointing into it shows as garbage
 	// in the output; the test kit sets it on every run.
 	PoisonPages bool
+	// ProcRoot is where process information is read ("" means /proc) and
+	// PID this process's pid there (0 means os.Getpid()): tests give a
+	// fake tree to play a run started by wazuh-modulesd.
+	ProcRoot string
+	PID      int
+	// pageLimit replaces config.StdoutPageLimit in tests (0: keep it), so
+	// the output limit is tried without writing 63 MiB.
+	pageLimit int64
+}
+
+func (io IO) procRoot() string {
+	if io.ProcRoot == "" {
+		return "/proc"
+	}
+	return io.ProcRoot
+}
+
+func (io IO) pid() int {
+	if io.PID == 0 {
+		return os.Getpid()
+	}
+	return io.PID
 }
 
 // Main runs a vendor binary and returns its exit status:
@@ -431,17 +453,63 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 		return ExitUsage
 	}
 
-	release, err := state.Lock(s.cfg.StateFile)
+	plan, err := planCommit(s.cfg, v.EnvPrefix, io.procRoot(), io.pid())
+	if err != nil {
+		fatal(v, io, s, kindConfig, err.Error())
+		return ExitUsage
+	}
+	saves := !flags.All && !flags.DryRun
+	s.log.Info("commit", "pending_until_next_run", plan.owner != nil && saves, "why", plan.why)
+
+	started := io.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MaxRuntime)
+	defer cancel()
+	stop := make(chan struct{})
+	sigs := io.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+		defer signal.Stop(ch)
+		sigs = ch
+		// Without this the Go runtime kills the process on a write to a
+		// closed stdout (Wazuh stops reading past 64 MiB, or died): the
+		// write must fail instead, so the run stops with its cursor kept
+		// and says why in the log.
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case sig := <-sigs:
+			s.log.Warn("signal received: finishing the page in hand, saving state and exiting", "signal", fmt.Sprint(sig))
+			close(stop)
+			cancel()
+		case <-done:
+		}
+	}()
+
+	release, err := lockState(ctx, s, plan, stop)
 	if err != nil {
 		fatal(v, io, s, kindState, err.Error())
 		return ExitFailed
 	}
 	defer func() { _ = release() }()
 	store, notices, err := state.Open(s.cfg.StateFile, state.Options{Vendor: v.Name, Instance: s.cfg.Instance, RecentMax: v.DedupWindow, Now: io.Now})
+	if errors.Is(err, state.ErrForeign) {
+		fatal(v, io, s, kindConfig, err.Error())
+		return ExitUsage
+	}
 	if err != nil {
 		fatal(v, io, s, kindState, err.Error())
 		return ExitFailed
 	}
+	res, err := store.Begin(plan.owner, saves)
+	if err != nil {
+		fatal(v, io, s, kindState, "recording the previous run's outcome: "+err.Error())
+		return ExitFailed
+	}
+	logResolution(s.log, res)
 
 	var sink, fallback emit.Sink = emit.NewWriter(io.Stdout), nil
 	if s.cfg.Sink == "wazuh-queue" {
@@ -457,34 +525,19 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 	}
 	defer func() { _ = sink.Close() }()
 
-	started := io.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MaxRuntime)
-	defer cancel()
-	stop := make(chan struct{})
-	sigs := io.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case sig := <-sigs:
-			s.log.Warn("signal received: finishing the page in hand, saving state and exiting", "signal", fmt.Sprint(sig))
-			close(stop)
-			cancel()
-		case <-done:
-		}
-	}()
-
 	c := &collection{
 		vendor: v, cfg: s.cfg, env: env, sink: sink, fallback: fallback, store: store, log: s.log, logFailures: &s.logFailures,
 		all: flags.All, dryRun: flags.DryRun, since: started.Add(-s.cfg.Lookback()), started: started, stop: stop,
 		bodies: newPageBuffers(pageBodies, io.PoisonPages), lines: newLineBuffer(s.cfg.MaxLineBytes),
 		enc: emit.NewEncoder(emit.Options{Integration: v.Name, MaxLineBytes: s.cfg.MaxLineBytes, MaxFields: s.cfg.MaxFields}),
+	}
+	if s.cfg.Sink == "stdout" {
+		// Runtime events may use the margin above the page limit, never
+		// the last line's worth below Wazuh's own limit.
+		c.pageLimit, c.eventLimit = config.StdoutPageLimit, config.WazuhOutputMax-int64(s.cfg.MaxLineBytes)
+		if io.pageLimit > 0 {
+			c.pageLimit, c.eventLimit = io.pageLimit, io.pageLimit+(c.eventLimit-c.pageLimit)
+		}
 	}
 	for _, n := range notices {
 		if n.Level == "error" {
@@ -498,6 +551,59 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// lockWait bounds how long a run started by wazuh-modulesd waits for the
+// lock: after a manager restart the old run (sent SIGTERM, SIGKILL 10 s
+// later) or an orphan of a crashed modulesd (its writes to the dead pipe fail
+// at its next page) may still hold it for a few seconds.
+const lockWait = 30 * time.Second
+
+// lockState takes the instance lock. A run started by wazuh-modulesd waits
+// for a previous run that still holds it, up to lockWait (and the run
+// deadline, and signals); any other run fails at once, as a person running
+// it by hand wants to know. Nothing is lost by waiting or by giving up: the
+// state is read only once the lock is held.
+func lockState(ctx context.Context, s *setup, plan commitPlan, stop <-chan struct{}) (func() error, error) {
+	release, err := state.Lock(s.cfg.StateFile)
+	if err == nil || plan.owner == nil || !errors.Is(err, state.ErrLocked) {
+		return release, err
+	}
+	s.log.Warn("another run holds the lock (a run of the previous wazuh-modulesd?): waiting for it", "max_wait", lockWait.String())
+	deadline := time.NewTimer(lockWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-deadline.C:
+			return nil, fmt.Errorf("%w; waited %v for it: this run collects nothing, the next one resumes", err, lockWait)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w; stopped waiting for it (deadline or signal): this run collects nothing", err)
+		case <-stop:
+			return nil, fmt.Errorf("%w; stopped waiting for it (signal): this run collects nothing", err)
+		case <-tick.C:
+		}
+		release, err = state.Lock(s.cfg.StateFile)
+		if err == nil || !errors.Is(err, state.ErrLocked) {
+			return release, err
+		}
+	}
+}
+
+// logResolution says what became of the previous run's pending cursors.
+func logResolution(log *slog.Logger, res state.Resolution) {
+	if res.Owner == nil {
+		return
+	}
+	if len(res.Promoted) > 0 {
+		log.Info("the previous run's output was forwarded by this same wazuh-modulesd: its cursors are committed",
+			"modules", strings.Join(res.Promoted, ","), "owner", res.Owner.String())
+	}
+	if len(res.Discarded) > 0 {
+		log.Warn("the previous run was started by another wazuh-modulesd (manager restarted or crashed, or host rebooted), or this run was not started by one: its output may never have reached Wazuh, so its cursors are dropped and its events collected again (duplicates, never a loss)",
+			"modules", strings.Join(res.Discarded, ","), "owner", res.Owner.String())
+	}
 }
 
 func oneLine(err error) string {

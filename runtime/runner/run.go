@@ -58,6 +58,15 @@ type collection struct {
 	sinkStuck atomic.Bool
 	// logFailures counts failed log writes (logx), reported in every summary.
 	logFailures *atomic.Int64
+	// out counts every byte handed to a sink with an output limit (stdout:
+	// vendor and runtime events); pageLimit and eventLimit are where pages
+	// and runtime events stop being written (0: no limit).
+	out                   atomic.Int64
+	pageLimit, eventLimit int64
+	// halted is set by the first sink or state failure: every module stops
+	// before delivering another page, so a full disk or a closed stdout
+	// does not grow the replay of the next run.
+	halted atomic.Bool
 }
 
 // moduleRun is the bookkeeping of one module in one run.
@@ -151,7 +160,8 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		err := <-inflight
 		inflight = nil
 		if err != nil {
-			c.emitError(name, kindState, 0, c.scrub(err.Error()))
+			c.halted.Store(true)
+			c.emitError(name, kindState, 0, c.scrub(err.Error())+"; the run stops before delivering more, so the next run replays as little as possible")
 			mr.Status, mr.StoppedBy = failedOrPartial(mr), "error"
 			return false
 		}
@@ -206,6 +216,23 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		}
 		// De-duplication below needs the previous page's IDs committed.
 		if !waitCommit() {
+			return
+		}
+		// Another module's failure to save or deliver may have come while
+		// this page was fetched: it is not delivered either.
+		if c.halted.Load() {
+			mr.StoppedBy = "error"
+			log.Warn("not delivering a fetched page: the run stops after a state or sink failure", "page", page)
+			return
+		}
+		// The page goes out in chunks, so its room under the output limit
+		// is claimed before the first one: a bound of its size, settled to
+		// the real size once it is delivered.
+		bound := c.pageBound(pg.Records)
+		if !c.reserve(bound, true) {
+			mr.StoppedBy = "max_bytes"
+			log.Warn("stopping before a page that could pass Wazuh's 64 MiB output limit; it comes next run",
+				"output_bytes", c.out.Load(), "page_bound", bound)
 			return
 		}
 		// The cursor outlives the page's body (see pagebuf.go).
@@ -269,6 +296,7 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			c.sinkStopped(ctx, mr, log, err)
 			return
 		}
+		c.settle(bound, int64(size))
 		// The page is done with: its lines are delivered, and what the
 		// state write needs is copied (the cursor) or strings of their own
 		// (the IDs). Its body may now take another page.
@@ -362,6 +390,9 @@ func (c *collection) stopReason(ctx context.Context, mr *moduleRun) string {
 	if r := c.interrupted(ctx); r != "" {
 		return r
 	}
+	if c.halted.Load() {
+		return "error"
+	}
 	if mr.Pages == 0 {
 		return ""
 	}
@@ -420,6 +451,54 @@ func (c *collection) deliver(ctx context.Context, lines []byte) error {
 	return nil
 }
 
+// reserve counts n more bytes of output if they end within the limit for
+// pages or for runtime events: Wazuh would not read past it. Modules
+// deliver concurrently, so the count is claimed before the write.
+func (c *collection) reserve(n int64, page bool) bool {
+	limit := c.eventLimit
+	if page {
+		limit = c.pageLimit
+	}
+	if limit <= 0 {
+		return true
+	}
+	for {
+		cur := c.out.Load()
+		if cur+n > limit {
+			return false
+		}
+		if c.out.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+// pageBound is at least the size of the lines of records: a line is at
+// most the line budget, and below it at most twice its record (folding
+// escapes quotes) plus the envelope, event_type and budget marker.
+func (c *collection) pageBound(records []Record) int64 {
+	if c.pageLimit <= 0 {
+		return 0
+	}
+	envelope := 2*len(c.vendor.Name) + 512
+	n := int64(0)
+	for _, r := range records {
+		n += int64(min(2*len(r.Raw)+len(r.EventType)+envelope, c.cfg.MaxLineBytes+1))
+	}
+	return n
+}
+
+// settle replaces a page's reserved bound by the size it had.
+func (c *collection) settle(bound, size int64) {
+	if c.pageLimit <= 0 {
+		return
+	}
+	if size > bound {
+		c.log.Error("a page was larger than its bound: the output count is corrected", "bound", bound, "size", size)
+	}
+	c.out.Add(size - bound)
+}
+
 // sinkStopped ends a module whose page did not reach Wazuh; the cursor
 // stays before the page. Only an interrupted wait for the pacer or for
 // another module's page is a plain stop: a sink that did not take the
@@ -442,8 +521,10 @@ func (c *collection) sinkStopped(ctx context.Context, mr *moduleRun, log *slog.L
 	c.emitError(mr.Module, kindSink, 0, msg)
 }
 
-// fail records that events could not be delivered: the exit status says so.
+// fail records that events could not be delivered: the exit status says
+// so, and no module delivers another page.
 func (c *collection) fail(err error) {
+	c.halted.Store(true)
 	c.sinkMu.Lock()
 	defer c.sinkMu.Unlock()
 	if c.sinkFailed == nil {
@@ -507,6 +588,10 @@ func (c *collection) emitRuntime(v any) {
 	// failing sink, and a run's summaries must not wait once each.
 	if c.fallback != nil && (c.failed() != nil || c.sinkStuck.Load()) {
 		c.writeFallback(line)
+		return
+	}
+	if !c.reserve(int64(len(line)), false) {
+		c.log.Error("runtime event dropped: it would pass Wazuh's 64 MiB output limit", "event", string(line))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), runtimeEventWait)

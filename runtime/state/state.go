@@ -441,7 +441,9 @@ type Resolution struct {
 // discarded with their IDs, so the run replays from the committed cursors
 // and the IDs do not suppress the replay. A nil run commits every page at
 // once; a non-nil run records its pages as pending, owned by run. With
-// persist the outcome is written before Begin returns.
+// persist the state is written before Begin returns, even when unchanged:
+// a run that cannot save (a full disk) then fails before it delivers
+// anything, instead of repeating its first pages run after run.
 func (s *Store) Begin(run *Owner, persist bool) (Resolution, error) {
 	s.mu.Lock()
 	var res Resolution
@@ -474,8 +476,7 @@ func (s *Store) Begin(run *Owner, persist bool) (Resolution, error) {
 		o := *run
 		s.pendOwner = &o
 	}
-	changed := len(res.Promoted)+len(res.Discarded) > 0
-	if !changed || !persist {
+	if !persist {
 		s.mu.Unlock()
 		return res, nil
 	}

@@ -91,7 +91,7 @@ func (h Harness) start(t *testing.T, perModule int) *instance {
 		p + "DEBUG":               "2",
 		p + "PAGE_SIZE":           fmt.Sprint(h.PageSize),
 		p + "MAX_EVENTS_PER_RUN":  "0",
-		p + "MAX_BYTES_PER_RUN":   "0",
+		p + "MAX_BYTES_PER_RUN":   "60000000",
 		p + "REQUEST_TIMEOUT":     "1s",
 		p + "RETRY_BACKOFF":       "10ms",
 		p + "REQUESTS_PER_MINUTE": "-1",

@@ -27,7 +27,7 @@ func BenchmarkCollect(b *testing.B) {
 		dir := b.TempDir()
 		env := wodletest.Env{"OP_BASE_URL": srv.URL, "OP_STATE_DIR": dir, "OP_LOG_FILE": filepath.Join(dir, "log"),
 			"OP_EVENTS_TOKEN": testToken, "OP_LOOKBACK_HOURS": "72", "OP_MAX_EVENTS_PER_RUN": "0",
-			"OP_MAX_BYTES_PER_RUN": "0", "OP_REQUESTS_PER_MINUTE": "-1"}
+			"OP_MAX_BYTES_PER_RUN": "60000000", "OP_REQUESTS_PER_MINUTE": "-1"}
 		code := runner.Run(onepassword.New(), runner.IO{Args: []string{"--source", "auditevents"},
 			Stdout: io.Discard, Stderr: io.Discard, Lookup: env.Lookup})
 		if code != 0 {
