@@ -48,5 +48,5 @@ demo: build ## run every vendor through its run.sh against its fake API, twice
 	@tools/demo/demo.sh $(VENDORS)
 
 .PHONY: test
-test: check-vendors fmt-check tidy-check vet lint-workflows test-go test-rulekit test-rules test-packaging fuzz demo ## everything CI runs
+test: check-vendors fmt-check tidy-check vet lint-workflows test-go test-rulekit test-rules test-packaging test-lifecycle fuzz demo ## everything CI runs
 	@echo "make test: all checks passed"

@@ -433,6 +433,10 @@ func TestCommitSettingOverridesDetection(t *testing.T) {
 		!strings.Contains(fmt.Sprint(res.lines[0]["error_message"]), "ACME_COMMIT=next-run: no wazuh-modulesd") {
 		t.Fatalf("COMMIT=next-run in a shell: exit %d lines %v", res.code, res.lines)
 	}
+	// A dry run saves nothing: the setting does not stop a look from a shell.
+	if res := r.run("--dry-run"); res.code != 0 || len(res.records) != 6 {
+		t.Fatalf("--dry-run with COMMIT=next-run in a shell: exit %d records %v", res.code, res.records)
+	}
 }
 
 func TestDryRunAndAllSaveNothingUnderModulesd(t *testing.T) {

@@ -453,12 +453,12 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 		return ExitUsage
 	}
 
+	saves := !flags.All && !flags.DryRun
 	plan, err := planCommit(s.cfg, v.EnvPrefix, io.procRoot(), io.pid())
-	if err != nil {
+	if err != nil && saves {
 		fatal(v, io, s, kindConfig, err.Error())
 		return ExitUsage
 	}
-	saves := !flags.All && !flags.DryRun
 	s.log.Info("commit", "pending_until_next_run", plan.owner != nil && saves, "why", plan.why)
 
 	started := io.Now()
