@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 	duofake "github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
 )
 
@@ -81,9 +82,9 @@ func TestLifecycle(t *testing.T) {
 
 // lcFakes are the fakes the test serves: the demo's, except Duo's without
 // its two-requests-a-minute limit (the vendor's own pacing is off too).
-func lcFakes() map[string]Constructor {
+func lcFakes() map[string]fakekit.DemoFunc {
 	m := vendors()
-	m["duo"] = func(c Config) Fake {
+	m["duo"] = func(c fakekit.DemoConfig) fakekit.Demo {
 		const ikey = "DIWODLEKITLIFECYCLE1"
 		events := map[string]int{}
 		for _, l := range duofake.Logs() {
@@ -91,7 +92,7 @@ func lcFakes() map[string]Constructor {
 		}
 		api := duofake.New(duofake.Options{IKey: ikey, SKey: c.Token, Events: events, Seed: c.Seed,
 			Start: c.Start.Add(-5 * time.Minute), Span: c.Span})
-		return Fake{Handler: api, Secrets: map[string]string{"DUO_IKEY": ikey, "DUO_SKEY": c.Token}}
+		return fakekit.Demo{Fake: api, Secrets: map[string]string{"DUO_IKEY": ikey, "DUO_SKEY": c.Token}}
 	}
 	return m
 }
@@ -131,9 +132,9 @@ func newLifecycle(t *testing.T, root, v, modulesd string, restarts int, rng *ran
 	// A backlog that takes about two runs per stop, so stops land while
 	// there is still something to lose.
 	perStream := lcCap * (restarts + 3) / 2
-	fake := lcFakes()[v](Config{Token: "lifecycle-" + v, Events: perStream, Seed: 11,
+	fake := lcFakes()[v](fakekit.DemoConfig{Token: "lifecycle-" + v, Events: perStream, Seed: 11,
 		Start: time.Now().Add(-50 * time.Minute).UTC(), Span: 50 * time.Minute})
-	srv := httptest.NewServer(fake.Handler)
+	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	var secrets strings.Builder
 	for k, val := range fake.Secrets {

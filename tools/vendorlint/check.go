@@ -21,7 +21,7 @@ const queueSinkHeading = "### Sending to Wazuh's queue socket"
 
 // ReadmeSections are the sections every vendors/<v>/README.md has, as
 // second-level headings starting with these words, in this order.
-var ReadmeSections = []string{"Setup", "Configuration", "Commands", "Sample events", "Rules", "Troubleshooting"}
+var ReadmeSections = []string{"Setup", "Configuration", "When the Wazuh manager restarts", "Commands", "Sample events", "Rules", "Troubleshooting"}
 
 // Problem is one missing or stale touch point and its fix.
 type Problem struct {

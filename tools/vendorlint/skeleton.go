@@ -360,6 +360,14 @@ backing off to every 5 ms) and one empty datagram. Measured: 1.3-2.7 ms per 1,00
 a busy 2-core machine, and no measurable CPU; at the default ` + "`" + `[[.Prefix]]QUEUE_EPS` + "`" + ` of 1,000 a page takes
 a second to send. Memory: one copy of the page in flight. Linux only, as Wazuh managers are.
 
+## When the Wazuh manager restarts
+
+Under wazuh-modulesd (` + "`[[.Prefix]]COMMIT=auto`" + `, the default) a run's cursors stay pending until the
+next run of the same wazuh-modulesd, which has forwarded the run's output by then; after a restart, a
+crash of wazuh-modulesd or a reboot the next run collects that run's events again: at most one run of
+duplicates, never a loss. ` + "`[[.Prefix]]COMMIT=immediate`" + ` commits each page at once; ` + "`state show`" + ` prints
+both cursors (docs/architecture.md, "The commit protocol").
+
 ## Commands
 
 ` + "```" + `
