@@ -114,6 +114,9 @@ type lifecycle struct {
 	rng       *rand.Rand
 	reference map[string]bool // every record line of the backlog
 	modules   int
+	// maxForward is the most lines one run forwarded, over every
+	// wazuh-modulesd of the test.
+	maxForward int
 
 	rx       *analysisd
 	md       *exec.Cmd
@@ -132,8 +135,14 @@ func newLifecycle(t *testing.T, root, v, modulesd string, restarts int, rng *ran
 	// A backlog that takes about two runs per stop, so stops land while
 	// there is still something to lose.
 	perStream := lcCap * (restarts + 3) / 2
+	// TAP answers one hour per page: spread its backlog over 20 hours so a
+	// page is a few events, not the whole backlog.
+	span := 50 * time.Minute
+	if v == "proofpoint_tap" {
+		span = 20 * time.Hour
+	}
 	fake := lcFakes()[v](fakekit.DemoConfig{Token: "lifecycle-" + v, Events: perStream, Seed: 11,
-		Start: time.Now().Add(-50 * time.Minute).UTC(), Span: 50 * time.Minute})
+		Start: time.Now().Add(-span).UTC(), Span: span})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	var secrets strings.Builder
@@ -294,7 +303,11 @@ func (lc *lifecycle) run() {
 		}
 	}
 	dups := records - len(distinct)
-	runOutput := lcCap + lc.modules*lcPageSize
+	// A duplicate is a line forwarded twice, so one stop can duplicate at
+	// most what one forwarded run held: the largest forward seen (summary
+	// lines included) bounds it. Not cap+modules*page: Duo's administrator
+	// log and TAP's hourly windows answer with more than a page.
+	runOutput := lc.maxForward
 	bound := lc.restarts * runOutput
 	t.Logf("lifecycle %s: %d stops (restart %d, crash %d, host %d; during a run %d, forwarding %d, sleeping %d); "+
 		"backlog %d events, %d datagrams, %d event lines received, lost %d, duplicates %d (bound %d = %d stops x %d, one run's output)",
@@ -376,6 +389,9 @@ func (lc *lifecycle) stop(way string) {
 		t.Fatalf("wazuh-modulesd did not exit after %s", way)
 	}
 	lc.status.wait()
+	lc.status.mu.Lock()
+	lc.maxForward = max(lc.maxForward, lc.status.maxLines)
+	lc.status.mu.Unlock()
 }
 
 func (lc *lifecycle) childPIDs() []int {
@@ -409,6 +425,8 @@ type statusLog struct {
 	// idleRuns counts the runs in a row that forwarded at most quiet
 	// lines (their summaries and an error event): caught up.
 	quiet, idleRuns int
+	// maxLines is the most lines one run forwarded.
+	maxLines int
 }
 
 type phaseLine struct {
@@ -444,6 +462,7 @@ func followStatus(r interface{ Read([]byte) (int, error) }, quiet int, child fun
 			s.seq++
 			s.cur = p
 			if p.phase == "forward" {
+				s.maxLines = max(s.maxLines, p.lines)
 				s.idleRuns++
 				if p.lines > s.quiet {
 					s.idleRuns = 0
