@@ -264,7 +264,10 @@ func (lc *lifecycle) run() {
 		case "forward":
 			delay = time.Duration(lc.rng.Int64N(int64(time.Second*time.Duration(st.lines+1)/lcMaxEPS) + 1))
 		case "sleep":
-			delay = time.Duration(lc.rng.Int64N(int64(lcInterval)))
+			// The stand-in sleeps until the interval after the run's start.
+			if left := time.Until(st.runAt.Add(lcInterval)); left > 0 {
+				delay = time.Duration(lc.rng.Int64N(int64(left)))
+			}
 		}
 		time.Sleep(delay)
 		moments[lc.status.current().phase]++
@@ -434,6 +437,8 @@ type phaseLine struct {
 	run   int
 	pid   int
 	lines int
+	// runAt is when the run this line belongs to was seen starting.
+	runAt time.Time
 }
 
 func followStatus(r interface{ Read([]byte) (int, error) }, quiet int, child func(int)) *statusLog {
@@ -459,6 +464,10 @@ func followStatus(r interface{ Read([]byte) (int, error) }, quiet int, child fun
 				}
 			}
 			s.mu.Lock()
+			p.runAt = s.cur.runAt
+			if p.phase == "run" {
+				p.runAt = time.Now()
+			}
 			s.seq++
 			s.cur = p
 			if p.phase == "forward" {
