@@ -22,6 +22,7 @@ import (
 
 	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 	duofake "github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
+	slackfake "github.com/wodlekit/wodlekit/vendors/slack/fakeapi"
 )
 
 // The lifecycle test runs each vendor's packaged run.sh under a stand-in of
@@ -80,8 +81,9 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-// lcFakes are the fakes the test serves: the demo's, except Duo's without
-// its two-requests-a-minute limit (the vendor's own pacing is off too).
+// lcFakes are the fakes the test serves: the demo's, except Duo's and
+// Slack's without their request limits (the vendors' own pacing is off
+// too): hundreds of runs must not wait out a minute's budget.
 func lcFakes() map[string]fakekit.DemoFunc {
 	m := vendors()
 	m["duo"] = func(c fakekit.DemoConfig) fakekit.Demo {
@@ -93,6 +95,10 @@ func lcFakes() map[string]fakekit.DemoFunc {
 		api := duofake.New(duofake.Options{IKey: ikey, SKey: c.Token, Events: events, Seed: c.Seed,
 			Start: c.Start.Add(-5 * time.Minute), Span: c.Span})
 		return fakekit.Demo{Fake: api, Secrets: map[string]string{"DUO_IKEY": ikey, "DUO_SKEY": c.Token}}
+	}
+	m["slack"] = func(c fakekit.DemoConfig) fakekit.Demo {
+		api := slackfake.New(slackfake.Options{Token: c.Token, Events: c.Events, Seed: c.Seed, Start: c.Start, Span: c.Span, SameSecond: 3})
+		return fakekit.Demo{Fake: api, Secrets: map[string]string{"SLACK_TOKEN": c.Token}}
 	}
 	return m
 }
