@@ -22,6 +22,7 @@ import (
 
 	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 	duofake "github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
+	tapfake "github.com/wodlekit/wodlekit/vendors/proofpoint_tap/fakeapi"
 	slackfake "github.com/wodlekit/wodlekit/vendors/slack/fakeapi"
 )
 
@@ -81,9 +82,11 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-// lcFakes are the fakes the test serves: the demo's, except Duo's and
-// Slack's without their request limits (the vendors' own pacing is off
-// too): hundreds of runs must not wait out a minute's budget.
+// lcFakes are the fakes the test serves: the demo's, except Duo's, Slack's
+// and TAP's without their request limits (the vendors' own pacing is off
+// too): hundreds of runs must not wait out a minute's or a day's budget
+// (TAP allows 50 People requests a day; a soak replays the VAP report
+// more often than that, and the report would then wait for the next day).
 func lcFakes() map[string]fakekit.DemoFunc {
 	m := vendors()
 	m["duo"] = func(c fakekit.DemoConfig) fakekit.Demo {
@@ -95,6 +98,14 @@ func lcFakes() map[string]fakekit.DemoFunc {
 		api := duofake.New(duofake.Options{IKey: ikey, SKey: c.Token, Events: events, Seed: c.Seed,
 			Start: c.Start.Add(-5 * time.Minute), Span: c.Span})
 		return fakekit.Demo{Fake: api, Secrets: map[string]string{"DUO_IKEY": ikey, "DUO_SKEY": c.Token}}
+	}
+	m["proofpoint_tap"] = func(c fakekit.DemoConfig) fakekit.Demo {
+		hours := max(1, int((c.Span+time.Hour-1)/time.Hour))
+		const principal = "lifecycle-principal"
+		api := tapfake.New(tapfake.Options{Principal: principal, Secret: c.Token, Seed: uint64(c.Seed),
+			SIEM: c.Events, People: max(1, c.Events/20), PerHour: max(1, (c.Events+hours-1)/hours),
+			SIEMBudget: 1 << 30, PeopleBudget: 1 << 30})
+		return fakekit.Demo{Fake: api, Secrets: map[string]string{"TAP_PRINCIPAL": principal, "TAP_SECRET": c.Token}}
 	}
 	m["slack"] = func(c fakekit.DemoConfig) fakekit.Demo {
 		api := slackfake.New(slackfake.Options{Token: c.Token, Events: c.Events, Seed: c.Seed, Start: c.Start, Span: c.Span, SameSecond: 3})
@@ -324,6 +335,18 @@ func (lc *lifecycle) run() {
 		len(lc.reference), received, records, lost, dups, bound, lc.restarts, runOutput)
 	if lost > 0 {
 		t.Errorf("%d of %d events never reached analysisd", lost, len(lc.reference))
+		shown := 0
+		for l := range lc.reference {
+			if !distinct[l] && shown < 5 {
+				shown++
+				t.Logf("lost: %.300s", l)
+			}
+		}
+		keep := filepath.Join(os.TempDir(), "wodlekit-lifecycle-"+lc.v)
+		_ = os.RemoveAll(keep)
+		if err := os.CopyFS(keep, os.DirFS(lc.dir)); err == nil {
+			t.Logf("the wodle's log, state and the stand-in's log are kept in %s", keep)
+		}
 	}
 	if dups > bound {
 		t.Errorf("%d duplicates, more than one run's output (%d) per stop", dups, runOutput)
