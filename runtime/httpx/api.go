@@ -23,6 +23,13 @@ type Request struct {
 	Body []byte
 	// Endpoint names the pacing bucket (e.g. "auditevents"); "" shares the default bucket.
 	Endpoint string
+	// Presigned marks an absolute URL that carries its own credential in
+	// its query (an object store's pre-signed download, Mimecast's SIEM
+	// files): it may point at another origin, it is sent without the
+	// Authenticator (a second credential makes S3 refuse it, and the
+	// vendor's token must not leave for the store), and it is paced only
+	// by its Endpoint's own budget, never the vendor's default one.
+	Presigned bool
 }
 
 // Authenticator adds credentials to one attempt. It is called again on every

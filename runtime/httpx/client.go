@@ -351,6 +351,36 @@ func (c *Client) resolve(s string) (*url.URL, error) {
 	return &u, nil
 }
 
+// resolvePresigned checks a pre-signed URL (Request.Presigned): absolute,
+// https (http only on loopback, for tests and fakes), without user info.
+func (c *Client) resolvePresigned(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		// The error would quote the URL, signature and all.
+		return nil, errors.New("httpx: pre-signed URL is not a valid URL")
+	}
+	switch {
+	case !u.IsAbs() || u.Host == "":
+		return nil, errors.New("httpx: pre-signed URL is not absolute")
+	case u.User != nil:
+		return nil, fmt.Errorf("httpx: pre-signed URL for %s carries user info; refusing it", originOf(u))
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	default:
+		return nil, fmt.Errorf("httpx: pre-signed URL for %s: scheme must be https", originOf(u))
+	}
+	return u, nil
+}
+
+// isLoopback reports whether host names this machine (fakes in tests).
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 type authHeadersKey struct{}
 
 // checkRedirect bounds redirect chains and strips credentials when the

@@ -41,7 +41,11 @@ func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 	if method == "" {
 		method = http.MethodGet
 	}
-	u, err := c.resolve(req.URL)
+	resolve := c.resolve
+	if req.Presigned {
+		resolve = c.resolvePresigned
+	}
+	u, err := resolve(req.URL)
 	if err != nil {
 		return fmt.Errorf("%s: %w", method, err)
 	}
@@ -54,7 +58,7 @@ func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 		if attempt > 1 {
 			st.retry()
 		}
-		paced, err := c.pace(ctx, req.Endpoint, method, path, st)
+		paced, err := c.pace(ctx, req.Endpoint, !req.Presigned, method, path, st)
 		if err != nil {
 			return err
 		}
@@ -133,7 +137,7 @@ func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, 
 	if req.Body != nil && hreq.Header.Get("Content-Type") == "" {
 		hreq.Header.Set("Content-Type", "application/json")
 	}
-	if c.auth != nil {
+	if c.auth != nil && !req.Presigned {
 		before := hreq.Header.Clone()
 		if err := c.auth.Authenticate(actx, hreq, req.Body); err != nil {
 			err = fmt.Errorf("%s %s: authenticate: %w", method, path, err)
