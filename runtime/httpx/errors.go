@@ -207,7 +207,9 @@ func htmlTitle(b []byte) string {
 // jsonMessage knows the error shapes of the vendors we talk to:
 // 1Password {"Error":{"Message"}}, Okta {"errorCode","errorSummary"},
 // Duo {"code","message","message_detail"}, OAuth2 {"error","error_description"},
-// RFC 7807 {"title","detail"} and the common {"message"} / {"error":"..."}.
+// RFC 7807 {"title","detail"}, Mimecast {"fail":[{"code","message"}]} (and
+// its older {"fail":[{"errors":[{"code","message"}]}]}) and the common
+// {"message"} / {"error":"..."}.
 func jsonMessage(body []byte) (string, bool) {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) != nil {
@@ -252,6 +254,9 @@ func jsonMessage(body []byte) (string, bool) {
 	if s := str(m, "errorSummary"); s != "" {
 		return join(str(m, "errorCode"), s), true
 	}
+	if s := failMessage(m["fail"]); s != "" {
+		return s, true
+	}
 	if e := obj("error"); e != nil {
 		if s := str(e, "message"); s != "" {
 			return join(str(e, "code"), s), true
@@ -277,6 +282,31 @@ func jsonMessage(body []byte) (string, bool) {
 		return s, true
 	}
 	return "", false
+}
+
+// failMessage reads Mimecast's fail array: "code: message" of the first
+// entry, or of the first of its nested errors; "" for anything else.
+func failMessage(raw json.RawMessage) string {
+	type entry struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Errors  []struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	var fails []entry
+	if len(raw) == 0 || json.Unmarshal(raw, &fails) != nil || len(fails) == 0 {
+		return ""
+	}
+	code, msg := fails[0].Code, fails[0].Message
+	if msg == "" && len(fails[0].Errors) > 0 {
+		code, msg = fails[0].Errors[0].Code, fails[0].Errors[0].Message
+	}
+	if code != "" && msg != "" {
+		return code + ": " + msg
+	}
+	return code + msg
 }
 
 // sanitize removes control characters (a message lands in one log line
