@@ -15,6 +15,7 @@ require (
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 	github.com/sethvargo/go-envconfig v1.4.3 // indirect
+	github.com/wodlekit/wodlekit/vendors/mimecast v0.0.0
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.38.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
@@ -28,3 +29,5 @@ replace (
 	github.com/wodlekit/wodlekit/vendors/proofpoint_tap => ../../vendors/proofpoint_tap
 	github.com/wodlekit/wodlekit/vendors/slack => ../../vendors/slack
 )
+
+replace github.com/wodlekit/wodlekit/vendors/mimecast => ../../vendors/mimecast

@@ -27,6 +27,7 @@ import (
 
 	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 	duo "github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
+	mimecast "github.com/wodlekit/wodlekit/vendors/mimecast/fakeapi"
 	okta "github.com/wodlekit/wodlekit/vendors/okta/fakeapi"
 	onepassword "github.com/wodlekit/wodlekit/vendors/onepassword/fakeapi"
 	proofpointtap "github.com/wodlekit/wodlekit/vendors/proofpoint_tap/fakeapi"
@@ -42,6 +43,7 @@ func vendors() map[string]fakekit.DemoFunc {
 		"onepassword":    onepassword.Demo,
 		"proofpoint_tap": proofpointtap.Demo,
 		"slack":          slack.Demo,
+		"mimecast":       mimecast.Demo,
 	}
 }
 
