@@ -22,6 +22,7 @@ import (
 
 	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 	duofake "github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
+	mimecastfake "github.com/wodlekit/wodlekit/vendors/mimecast/fakeapi"
 	tapfake "github.com/wodlekit/wodlekit/vendors/proofpoint_tap/fakeapi"
 	slackfake "github.com/wodlekit/wodlekit/vendors/slack/fakeapi"
 )
@@ -82,8 +83,8 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-// lcFakes are the fakes the test serves: the demo's, except Duo's, Slack's
-// and TAP's without their request limits (the vendors' own pacing is off
+// lcFakes are the fakes the test serves: the demo's, except Duo's, Slack's,
+// Mimecast's and TAP's without their request limits (the vendors' own pacing is off
 // too): hundreds of runs must not wait out a minute's or a day's budget
 // (TAP allows 50 People requests a day; a soak replays the VAP report
 // more often than that, and the report would then wait for the next day).
@@ -110,6 +111,12 @@ func lcFakes() map[string]fakekit.DemoFunc {
 	m["slack"] = func(c fakekit.DemoConfig) fakekit.Demo {
 		api := slackfake.New(slackfake.Options{Token: c.Token, Events: c.Events, Seed: c.Seed, Start: c.Start, Span: c.Span, SameSecond: 3})
 		return fakekit.Demo{Fake: api, Secrets: map[string]string{"SLACK_TOKEN": c.Token}}
+	}
+	m["mimecast"] = func(c fakekit.DemoConfig) fakekit.Demo {
+		const id = "lifecycle-client-id"
+		api := mimecastfake.New(mimecastfake.Options{ClientID: id, ClientSecret: c.Token, Events: c.Events, Seed: c.Seed,
+			Start: c.Start, Span: c.Span, FileEvents: 20})
+		return fakekit.Demo{Fake: api, Secrets: map[string]string{"MIMECAST_CLIENT_ID": id, "MIMECAST_CLIENT_SECRET": c.Token}}
 	}
 	return m
 }

@@ -26,10 +26,13 @@ const (
 	// MaxLookback: the batch endpoint keeps about a week of files (peers
 	// cap their first run at 7 days); audit events reach 60 days back.
 	MaxLookback = 7 * 24 * time.Hour
-	// MaxPageSize is how many files (siem) or events (audit) one page
-	// asks for. A SIEM page is delivered whole before its cursor moves, so
-	// it is kept small: a file holds up to thousands of events.
-	MaxPageSize = 25
+	// MaxPageSize is how many audit events one page asks for (and the
+	// PAGE_SIZE default).
+	MaxPageSize = 500
+	// MaxFilesPerPage is how many files a SIEM page lists at most: a page
+	// is delivered whole before its cursor moves, and a file holds up to
+	// thousands of events.
+	MaxFilesPerPage = 25
 	// RequestsPerMinute paces every API call of a run. Mimecast's quota is
 	// per user across its keys and states itself in X-RateLimit-* headers,
 	// which the modules read; this is only the client's own ceiling.

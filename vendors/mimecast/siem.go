@@ -226,7 +226,7 @@ type listing struct {
 func (m *siem) list(ctx context.Context, typ string, tc *TypeCursor, now time.Time) (*listing, error) {
 	q := url.Values{}
 	q.Set("type", typ)
-	q.Set("pageSize", strconv.Itoa(min(m.env.Config.PageSize, MaxPageSize)))
+	q.Set("pageSize", strconv.Itoa(min(m.env.Config.PageSize, MaxFilesPerPage)))
 	if tc.NextPage != "" {
 		q.Set("nextPage", tc.NextPage)
 	} else {
