@@ -58,9 +58,11 @@ func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 		if attempt > 1 {
 			st.retry()
 		}
-		paced, err := c.pace(ctx, req.Endpoint, !req.Presigned, method, path, st)
-		if err != nil {
-			return err
+		paced := func(bool) {}
+		if !req.Presigned || c.hasBudget(req.Endpoint) {
+			if paced, err = c.pace(ctx, req.Endpoint, method, path, st); err != nil {
+				return err
+			}
 		}
 		p := c.attempt(ctx, attempt, method, u, path, req, h, st)
 		paced(p.sent)
@@ -80,6 +82,19 @@ func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 			return err
 		}
 	}
+}
+
+// hasBudget reports whether endpoint has a budget of its own: a
+// pre-signed download is paced only by such a budget, never by the
+// vendor's default one (the object store is not the vendor's API).
+func (c *Client) hasBudget(endpoint string) bool {
+	if endpoint == "" {
+		return false
+	}
+	c.pacers.mu.Lock()
+	defer c.pacers.mu.Unlock()
+	_, ok := c.pacers.m[endpoint]
+	return ok
 }
 
 // wait sleeps before the next attempt, refusing waits that cannot end

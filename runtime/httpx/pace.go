@@ -123,19 +123,11 @@ func (c *Client) Pace(endpoint string, limits ...Limit) {
 	c.pacers.m[endpoint] = newWindow(slices.Clone(limits))
 }
 
-// pacer is the endpoint's budget, or the default one when it has none
-// and fallback is set.
-func (c *Client) pacer(endpoint string, fallback bool) *window {
+func (c *Client) pacer(endpoint string) *window {
 	c.pacers.mu.Lock()
 	defer c.pacers.mu.Unlock()
-	if endpoint == "" && !fallback {
-		return nil
-	}
 	if w, ok := c.pacers.m[endpoint]; ok {
 		return w
-	}
-	if !fallback {
-		return nil
 	}
 	return c.pacers.m[""]
 }
@@ -144,8 +136,8 @@ func (c *Client) pacer(endpoint string, fallback bool) *window {
 // client's clock so that tests can drive it, and returns the function that
 // records the attempt's end. A wait that cannot end before the deadline is
 // refused at once, and a signal (ctx cancelled) ends it.
-func (c *Client) pace(ctx context.Context, endpoint string, fallback bool, method, path string, st statsSet) (done func(sent bool), err error) {
-	w := c.pacer(endpoint, fallback)
+func (c *Client) pace(ctx context.Context, endpoint, method, path string, st statsSet) (done func(sent bool), err error) {
+	w := c.pacer(endpoint)
 	if w == nil {
 		return func(bool) {}, nil
 	}
