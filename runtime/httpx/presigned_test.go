@@ -38,6 +38,16 @@ func TestPresignedRequest(t *testing.T) {
 			t.Errorf("download %d carried Authorization %q", i+1, a)
 		}
 	}
+	// A budget of the downloads' own endpoint does pace them.
+	c.Pace("files", Limit{N: 1, Window: time.Hour})
+	for range 2 {
+		if err := c.Do(context.Background(), Request{URL: storeSrv.URL + "/bucket/g.json.gz?X-Amz-Signature=abc", Presigned: true, Endpoint: "files"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := fc.Sleeps(); len(s) != 1 || s[0] != time.Hour {
+		t.Errorf("downloads on their own budget waited %v, want one hour", s)
+	}
 	// The same URL without Presigned is another origin: refused.
 	err := c.Do(context.Background(), Request{URL: storeSrv.URL + "/bucket/f.json.gz"}, nil)
 	if err == nil || !strings.Contains(err.Error(), "refusing to send credentials") {
