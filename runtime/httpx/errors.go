@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -171,6 +172,9 @@ func vendorMessage(contentType string, body []byte) string {
 			return sanitize(m)
 		}
 	}
+	if m, ok := xmlError(body); ok {
+		return sanitize(m)
+	}
 	ct := strings.ToLower(contentType)
 	if strings.Contains(ct, "html") || looksHTML(body) {
 		if t := htmlTitle(body); t != "" {
@@ -179,6 +183,24 @@ func vendorMessage(contentType string, body []byte) string {
 		return "HTML error page"
 	}
 	return sanitize(string(body))
+}
+
+// xmlError reads the <Error><Code>..</Code><Message>..</Message></Error>
+// answer of object stores (S3 and its kin: a pre-signed download that
+// expired says AccessDenied: Request has expired).
+func xmlError(b []byte) (string, bool) {
+	var e struct {
+		XMLName xml.Name `xml:"Error"`
+		Code    string   `xml:"Code"`
+		Message string   `xml:"Message"`
+	}
+	if !bytes.HasPrefix(b, []byte("<")) || xml.Unmarshal(b, &e) != nil || e.Code == "" {
+		return "", false
+	}
+	if e.Message == "" {
+		return e.Code, true
+	}
+	return e.Code + ": " + e.Message, true
 }
 
 func looksHTML(b []byte) bool {

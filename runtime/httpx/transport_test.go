@@ -449,6 +449,8 @@ func TestVendorMessage(t *testing.T) {
 		{"mimecast", "application/json", `{"fail":[{"code":"InvalidClientIdentifier","message":"Client credentials are invalid"}]}`, "InvalidClientIdentifier: Client credentials are invalid"},
 		{"mimecast nested", "application/json", `{"meta":{"status":403},"data":[],"fail":[{"errors":[{"code":"err_xdk_forbidden","message":"Forbidden","retryable":false}]}]}`, "err_xdk_forbidden: Forbidden"},
 		{"mimecast empty fail", "application/json", `{"fail":[],"message":"other"}`, "other"},
+		{"object store", "application/xml", `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message><RequestId>1</RequestId></Error>`, "AccessDenied: Request has expired"},
+		{"other xml", "application/xml", `<Fault><x>1</x></Fault>`, "<Fault><x>1</x></Fault>"},
 		{"plain error string", "application/json", `{"error":"nope"}`, "nope"},
 		{"rfc7807", "application/problem+json", `{"title":"Bad Request","detail":"limit too big"}`, "Bad Request: limit too big"},
 		{"unknown json", "application/json", `{"x":1}`, `{"x":1}`},

@@ -105,9 +105,13 @@ func TestGoldenErrors(t *testing.T) {
 	out = append(out, goldenRun(t, fakeapi.Options{}, []string{"MIMECAST_SOURCES", "audit"},
 		wodletest.Fault{Path: fakeapi.AuditPath, Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
 			Body: `{"meta":{"status":200},"data":[],"fail":[{"errors":[{"code":"err_xdk_client_update_required","message":"Client update required","retryable":false}]}]}`})...)
+	// A file URL that keeps expiring: three listings, then the page fails.
+	expired := wodletest.Fault{Path: fakeapi.FilePrefix + "receipt/0.json.gz", Status: http.StatusForbidden, Header: http.Header{"Content-Type": {"application/xml"}},
+		Body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`}
+	out = append(out, goldenRun(t, fakeapi.Options{Events: 12}, []string{"MIMECAST_SOURCES", "siem"}, expired, expired, expired)...)
 	events := wodletest.ParseLines(t, "mimecast", out)
-	if errs := wodletest.Errors(events); len(errs) != 4 {
-		t.Fatalf("want four error events, got %v", errs)
+	if errs := wodletest.Errors(events); len(errs) != 5 {
+		t.Fatalf("want five error events, got %v", errs)
 	}
 	wodletest.Golden(t, "errors.jsonl", out, goldenNorms...)
 }

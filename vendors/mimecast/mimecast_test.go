@@ -22,11 +22,16 @@ type clock struct {
 	mu   sync.Mutex
 	now  time.Time
 	step time.Duration
+	// real makes Now the wall clock.
+	real bool
 }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.real {
+		return time.Now()
+	}
 	return c.now
 }
 
@@ -53,7 +58,13 @@ func newTestbed(t *testing.T, o fakeapi.Options, extra ...string) *testbed {
 	if o.ClientID == "" {
 		o.ClientID, o.ClientSecret = testClientID, testClientSecret
 	}
-	o.Seed, o.Now = 3, c.tick
+	o.Seed = 3
+	if o.Now == nil {
+		o.Now = c.tick
+	} else {
+		// The fake runs on another clock (the real one): so does the run.
+		c.now, c.real = time.Time{}, true
+	}
 	if o.Start.IsZero() {
 		o.Start, o.Span = c.now.Add(-10*time.Hour), 8*time.Hour
 	}
@@ -133,10 +144,22 @@ func noErrors(t *testing.T, ev []map[string]any, res wodletest.Result) {
 // A run longer than a token's life renews the token before it expires:
 // the fake refuses an expired token, and no API call was refused.
 func TestTokenRenewedBeforeExpiry(t *testing.T) {
-	tb := newTestbed(t, fakeapi.Options{Events: 200, FileEvents: 3, TokenTTL: 10 * time.Minute})
+	tb := newTestbed(t, fakeapi.Options{Events: 200, FileEvents: 3, TokenTTL: 10 * time.Minute}, "MIMECAST_DEBUG", "3")
 	tb.clock.step = 30 * time.Second // every request the fake answers
 	ev, res := tb.run(t)
 	noErrors(t, ev, res)
+	// No access token in the output or the log, even at debug 3.
+	log, _ := os.ReadFile(filepath.Join(tb.dir, "log"))
+	if len(log) == 0 {
+		t.Fatal("debug 3 wrote no log: the check below would prove nothing")
+	}
+	for _, tok := range tb.api.Tokens() {
+		for name, b := range map[string][]byte{"stdout": res.Stdout, "stderr": res.Stderr, "log": log} {
+			if strings.Contains(string(b), tok) {
+				t.Fatalf("an access token appears in %s", name)
+			}
+		}
+	}
 	exactlyOnce(t, ids(t, ev), 400)
 	if n := tb.api.TokensIssued(); n < 3 {
 		t.Fatalf("%d tokens over a run of %d requests and 30 s each: the token was not renewed", n, len(tb.api.Requests()))
@@ -353,8 +376,30 @@ func TestRateLimitResetBothReadings(t *testing.T) {
 			t.Fatalf("epoch=%v: third request answered %d, want 429", epoch, last.StatusCode)
 		}
 		wait, ok := mimecast.New().RateLimit.RetryDelay(last, nil, now)
-		if !ok || wait != 30*time.Second {
-			t.Fatalf("epoch=%v: reset %q read as %v (%v), want 30s", epoch, last.Header.Get("X-RateLimit-Reset"), wait, ok)
+		if !ok || wait != time.Minute {
+			t.Fatalf("epoch=%v: reset %q read as %v (%v), want 1m (the oldest request leaves the window a minute after it came)", epoch, last.Header.Get("X-RateLimit-Reset"), wait, ok)
+		}
+	}
+}
+
+// When X-RateLimit-Remaining reaches 0 the module pauses until the reset
+// before its next request, instead of running into a 429.
+func TestPausesWhenTheQuotaIsSpent(t *testing.T) {
+	for _, epoch := range []bool{false, true} {
+		tb := newTestbed(t, fakeapi.Options{Events: 0, RequestsPerMinute: 3, RateWindow: 300 * time.Millisecond, ResetEpoch: epoch, Now: time.Now},
+			"MIMECAST_SOURCES", "siem", "MIMECAST_SIEM_TYPES", "receipt", "MIMECAST_PAGE_SIZE", "1")
+		for range 8 {
+			tb.api.AppendSIEM("receipt", tb.clock.Now().Add(-time.Hour))
+		}
+		ev, res := tb.run(t)
+		noErrors(t, ev, res)
+		if n := len(wodletest.Records(ev)); n != 8 {
+			t.Fatalf("epoch=%v: %d events, want 8", epoch, n)
+		}
+		for _, r := range tb.api.Requests() {
+			if r.Status == http.StatusTooManyRequests {
+				t.Fatalf("epoch=%v: a request ran into a 429: the module did not pause when the quota was spent", epoch)
+			}
 		}
 	}
 }

@@ -210,7 +210,9 @@ func (m *siem) readPage(ctx context.Context, typ string, tc *TypeCursor, now tim
 		}
 		return pg, nil
 	}
-	return nil, fmt.Errorf("a file of this page stayed unreadable over %d listings (pre-signed URLs expiring before they are read: a slow network or proxy, or a host clock far off); the page was not delivered and the cursor stays: %w", maxListings, lastExpiry)
+	// Not wrapped: the 403 is the object store's, not a refusal of our
+	// credentials, and must not read as an auth error.
+	return nil, fmt.Errorf("a file of this page stayed unreadable over %d listings (pre-signed URLs expiring before they are read: a slow network or proxy, or a host clock far off); the page was not delivered and the cursor stays: %v", maxListings, lastExpiry)
 }
 
 // listing is one answer of the batch endpoint.

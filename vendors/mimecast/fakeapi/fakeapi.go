@@ -67,6 +67,8 @@ type Options struct {
 	// RequestsPerMinute is the API budget past which the fake answers 429;
 	// 0 is none (the headers still say a large budget).
 	RequestsPerMinute int
+	// RateWindow is the budget's window (default a minute): tests shorten it.
+	RateWindow time.Duration
 	// ResetEpoch makes X-RateLimit-Reset an epoch timestamp in
 	// milliseconds, as some of Mimecast's clients read it, instead of the
 	// milliseconds to wait that Mimecast documents.
@@ -86,6 +88,9 @@ type API struct {
 	tokens map[string]time.Time
 	issued int
 	budget fakekit.Budget
+	// counted are the times of the requests the budget counts, oldest
+	// first: the reset header says when the oldest leaves the window.
+	counted []time.Time
 	// expire is how many file downloads to refuse as expired next.
 	expire int
 	key    []byte
@@ -115,8 +120,11 @@ func New(o Options) *API {
 	if o.FileEvents <= 0 {
 		o.FileEvents = 1
 	}
+	if o.RateWindow <= 0 {
+		o.RateWindow = time.Minute
+	}
 	a := &API{o: o, g: newGen(o.Seed), types: map[string][]*file{}, tokens: map[string]time.Time{},
-		budget: fakekit.Budget{Window: time.Minute}, key: []byte(fmt.Sprintf("fake-signing-key-%d", o.Seed))}
+		budget: fakekit.Budget{Window: o.RateWindow}, key: []byte(fmt.Sprintf("fake-signing-key-%d", o.Seed))}
 	for i := range o.Events {
 		ts := o.Start.Add(o.Span * time.Duration(i) / time.Duration(max(o.Events, 1)))
 		typ := fakekit.Pick(a.g.Gen, Types)
@@ -244,6 +252,17 @@ func (a *API) TokensIssued() int {
 	return a.issued
 }
 
+// Tokens are the access tokens the fake handed out.
+func (a *API) Tokens() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, 0, len(a.tokens))
+	for t := range a.tokens {
+		out = append(out, t)
+	}
+	return out
+}
+
 // BigRecord is a valid receipt event whose subject makes it about size bytes.
 func (a *API) BigRecord(size int) []byte {
 	return fakekit.BigRecord(newGen(99).siemEvent("receipt", time.Unix(1_700_000_000, 0)), "subject", size)
@@ -297,16 +316,25 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, now time.Time) {
 	a.serveAudit(w, r, now)
 }
 
-// rateLimit counts one API request and states the budget in headers.
+// rateLimit counts one API request and states the budget in headers:
+// the reset is when the oldest request counted leaves the window.
 func (a *API) rateLimit(w http.ResponseWriter, now time.Time) bool {
 	limit := a.o.RequestsPerMinute
 	taken := a.budget.Take("api", limit, now)
-	shown, left := 10_000, 9_999
+	for len(a.counted) > 0 && !a.counted[0].After(now.Add(-a.o.RateWindow)) {
+		a.counted = a.counted[1:]
+	}
+	if taken && limit > 0 {
+		a.counted = append(a.counted, now)
+	}
+	shown, left, reset := 10_000, 9_999, time.Duration(0)
 	if limit > 0 {
 		shown, left = limit, max(limit-a.budget.Used("api", now), 0)
 	}
-	// A request comes back to the quota a share of the window later.
-	resetMS := int64(time.Minute/time.Millisecond) / int64(shown)
+	if len(a.counted) > 0 {
+		reset = a.counted[0].Add(a.o.RateWindow).Sub(now)
+	}
+	resetMS := reset.Milliseconds()
 	if a.o.ResetEpoch {
 		resetMS += now.UnixMilli()
 	}
