@@ -106,7 +106,7 @@ func (e *Encoder) AppendShaped(dst, raw []byte, eventType string, sh jsonrec.Sha
 		}
 		return e.slowPath(dst, raw, eventType, addType)
 	}
-	if line, n, ok := e.appendBigInts(dst, raw, eventType, addType, fields, size); ok {
+	if line, n, ok := e.appendBigInts(dst, raw, eventType, sh, addType, fields, size); ok {
 		return line, Marks{BigInts: n}, nil
 	}
 	return e.slowPath(dst, raw, eventType, addType)
@@ -118,10 +118,15 @@ func (e *Encoder) AppendShaped(dst, raw []byte, eventType string, sh jsonrec.Sha
 // the cost of a copy. ok is false, and dst unchanged, when the record
 // needs folding or shrinking too: those are left to the tree path, whose
 // budget arithmetic is repeated here so that both always agree.
-func (e *Encoder) appendBigInts(dst, raw []byte, eventType string, addType bool, fields, size int) (line []byte, n int, ok bool) {
+func (e *Encoder) appendBigInts(dst, raw []byte, eventType string, sh jsonrec.Shape, addType bool, fields, size int) (line []byte, n int, ok bool) {
 	start := len(dst)
 	dst = append(dst, e.prefix...)
-	dst, n = appendQuotingBigInts(dst, raw[:len(raw)-1])
+	var at bool
+	if dst, at = appendQuotingAt(dst, raw[:len(raw)-1], sh.BigIntAt); at {
+		n = len(sh.BigIntAt)
+	} else {
+		dst, n = appendQuotingBigInts(dst, raw[:len(raw)-1])
+	}
 	if n == 0 {
 		// The shape said otherwise (ShapeOf on bad input): the tree decides.
 		return dst[:start], 0, false
@@ -178,6 +183,40 @@ func appendQuotingBigInts(dst, b []byte) ([]byte, int) {
 		}
 	}
 	return append(dst, b[last:]...), n
+}
+
+// appendQuotingAt is appendQuotingBigInts with the integers' offsets known
+// (jsonrec.Shape.BigIntAt): a copy in a few pieces, no search. ok is false,
+// and dst unchanged, when there are none or one of them is not a big
+// integer literal where it says (a Shape that does not belong to b): the
+// caller then searches.
+func appendQuotingAt(dst, b []byte, at []int32) (_ []byte, ok bool) {
+	if len(at) == 0 {
+		return dst, false
+	}
+	start, last := len(dst), 0
+	for _, o := range at {
+		i := int(o)
+		if i < max(last, 1) || i >= len(b) || (b[i-1] != ':' && b[i-1] != ',' && b[i-1] != '[') {
+			return dst[:start], false
+		}
+		j := i
+		if b[j] == '-' {
+			j++
+		}
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' || !jsonrec.IsBigInt(b[i:j]) {
+			return dst[:start], false
+		}
+		dst = append(dst, b[last:i]...)
+		dst = append(dst, '"')
+		dst = append(dst, b[i:j]...)
+		dst = append(dst, '"')
+		last = j
+	}
+	return append(dst, b[last:]...), true
 }
 
 // appendWithMember appends obj with one more string member at its end.

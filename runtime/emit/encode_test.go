@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/wodlekit/wodlekit/runtime/jsonrec"
 )
 
 func TestAppendRecordFastPath(t *testing.T) {
@@ -498,5 +501,37 @@ func TestAppendRecordFoldingNestedChain(t *testing.T) {
 	var obj map[string]any
 	if err := json.Unmarshal([]byte(v.(string)), &obj); err != nil {
 		t.Fatalf("folded string is not the object's JSON quoted once: %v", err)
+	}
+}
+
+// A Shape whose big-integer offsets do not belong to the record (another
+// record's, or off by one) must not cut the line: the encoder checks each
+// offset and searches the record itself when one does not hold.
+func TestAppendRecordBigIntOffsetsChecked(t *testing.T) {
+	e := NewEncoder(Options{Integration: "op"})
+	raw := []byte(`{"s":"a:12345678901","id":12345678901,"l":[-99999999999]}`)
+	want, _, err := e.AppendRecord(nil, raw, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := jsonrec.ShapeOf(raw)
+	if !reflect.DeepEqual(good.BigIntAt, []int32{26, 43}) {
+		t.Fatalf("ShapeOf found offsets %v, want 2", good.BigIntAt)
+	}
+	for _, at := range [][]int32{
+		{8, 26},           // the digits inside the string
+		{27},              // one past the start
+		{26, 26},          // twice the same
+		{43, 26},          // out of order
+		{0},               // the brace
+		{int32(len(raw))}, // past the end
+		{-1},
+	} {
+		sh := good
+		sh.BigIntAt = at
+		got, m, err := e.AppendShaped(nil, raw, "t", sh)
+		if err != nil || m.BigInts != 2 || !bytes.Equal(got, want) {
+			t.Errorf("offsets %v: %s %+v %v, want %s", at, got, m, err, want)
+		}
 	}
 }

@@ -27,13 +27,21 @@ func Decode(r io.Reader, spec *Spec) (*Page, error) {
 		limit = DefaultMaxBytes
 	}
 	body, err := readBody(r, limit)
-	return decodeBody(body, err, spec)
+	return decodeBody(body, err, spec, nil)
 }
 
 // decodeBody decodes a page from its whole body; readErr is the error the
-// read ended with, reported like a decoding error.
-func decodeBody(body []byte, readErr error, spec *Spec) (*Page, error) {
-	d := &decoder{buf: body, spec: spec, page: &Page{Meta: map[string][]byte{}}, stack: make([]bool, 0, 64)}
+// read ended with, reported like a decoding error. With s the page and its
+// tables are made in s's memory (see Scratch), and given back to it grown.
+func decodeBody(body []byte, readErr error, spec *Spec, s *Scratch) (*Page, error) {
+	d := &decoder{buf: body, spec: spec}
+	if s != nil {
+		defer s.keep(d)
+		s.lend(d)
+	} else {
+		d.page = &Page{Meta: map[string][]byte{}}
+		d.stack = make([]bool, 0, 64)
+	}
 	if len(spec.Members) > 0 {
 		d.seen = make([]seen, len(spec.Members))
 	}
@@ -51,6 +59,10 @@ func decodeBody(body []byte, readErr error, spec *Spec) (*Page, error) {
 		return nil, err
 	}
 	d.setFields()
+	if len(d.page.Items) == 0 {
+		// As Decode has always said an empty page: no array at all.
+		d.page.Items = nil
+	}
 	return d.page, nil
 }
 
@@ -102,6 +114,10 @@ type decoder struct {
 	// two or three small allocations per record.
 	fieldBytes []byte
 	spans      []span
+	fields     []string // the page's captured fields, len(spans) of them
+	// bigs holds the offsets of every record's big integers, each
+	// record's Shape.BigIntAt a slice of it.
+	bigs []int32
 	// The page contract: record arrays found, what was found at each
 	// declared member, and the violations met (see contract.go).
 	arrays     []string
@@ -190,7 +206,9 @@ func (d *decoder) walk(i int, path string, depth int) (int, error) {
 			return i, badChar(b, i, "after object member (expecting ',' or '}')")
 		}
 	}
+	base := len(d.bigs)
 	end, _, spaced, err := d.scan(i, depth, nil)
+	d.bigs = d.bigs[:base]
 	if err != nil {
 		return end, err
 	}
@@ -259,6 +277,7 @@ func (d *decoder) records(i int, path, kind string, depth int) (int, error) {
 			caps = d.spans[base:]
 			clear(caps)
 		}
+		base := len(d.bigs)
 		end, shape, spaced, err := d.scan(i, depth+1, caps)
 		if err != nil {
 			return end, err
@@ -266,8 +285,12 @@ func (d *decoder) records(i int, path, kind string, depth int) (int, error) {
 		raw := b[i:end]
 		if spaced {
 			// In place: compacting only ever shrinks, so the write
-			// position never passes the read position.
+			// position never passes the read position. The offsets of
+			// big integers no longer hold: the encoder searches.
 			raw = appendCompact(raw[:0], raw)
+			d.bigs = d.bigs[:base]
+		} else if n := len(d.bigs); n > base {
+			shape.BigIntAt = d.bigs[base:n:n]
 		}
 		// Three-index slice: an append to a record must never write into
 		// the bytes that follow it.
@@ -292,7 +315,8 @@ func (d *decoder) setFields() {
 		return
 	}
 	s := string(d.fieldBytes)
-	all := make([]string, len(d.spans))
+	all := slices.Grow(d.fields[:0], len(d.spans))[:len(d.spans)]
+	d.fields = all
 	for k, sp := range d.spans {
 		all[k] = s[sp.start:sp.end]
 	}

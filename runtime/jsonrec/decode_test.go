@@ -314,7 +314,7 @@ func TestDecodeLargePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := &Spec{Arrays: map[string]string{"items": "e"}, Fields: []string{"uuid", "aux_id", "timestamp"}}
-	for _, body := range [][]byte{compactPage, indented.Bytes()} {
+	for k, body := range [][]byte{compactPage, indented.Bytes()} {
 		page, err := Decode(iotest.HalfReader(bytes.NewReader(body)), spec)
 		if err != nil {
 			t.Fatal(err)
@@ -328,7 +328,11 @@ func TestDecodeLargePage(t *testing.T) {
 				t.Fatalf("record %d = %s, want %s", i, it.Raw, want)
 			}
 			sh, vals := oracle(t, []byte(want), spec.Fields)
-			if it.Shape != sh || !reflect.DeepEqual(it.Fields, vals) {
+			if k == 1 {
+				// Compacted in place: the offsets no longer hold.
+				sh.BigIntAt = nil
+			}
+			if !reflect.DeepEqual(it.Shape, sh) || !reflect.DeepEqual(it.Fields, vals) {
 				t.Fatalf("record %d: shape %+v fields %q, encoding/json says %+v %q", i, it.Shape, it.Fields, sh, vals)
 			}
 		}

@@ -3,31 +3,87 @@ package jsonrec
 import (
 	"fmt"
 	"io"
+	"slices"
 )
 
-// DecodeReusing is Decode reading the body into buf's memory rather than
-// a new allocation, so that a module's pages can reuse one body buffer
-// instead of leaving a megabyte of garbage per page. It returns the page
-// and the buffer (grown when the body did not fit), which the caller keeps
-// for a later page.
+// Scratch is the memory of one page kept from page to page: its body and
+// the decoder's tables (the Page, its Items, the captured fields, the
+// offsets of big integers). A module's pages then reuse it instead of
+// leaving a megabyte of garbage per page. The zero Scratch is ready.
 //
-// The page's records are slices of that buffer: the caller may reuse it
-// only once nothing points into the page any more (see runner's page
-// release). On error, or after a page larger than maxKept, the buffer is
-// nil: the next page allocates afresh.
-func DecodeReusing(r io.Reader, spec *Spec, buf []byte) (*Page, []byte, error) {
+// A page decoded by Scratch.Decode, its records and its Items are slices of
+// that memory: the caller may decode the next page into it only once
+// nothing points into the page any more (see runner's page release). The
+// Fields strings are the caller's to keep.
+type Scratch struct {
+	body   []byte
+	page   Page
+	items  []Item
+	spans  []span
+	bytes  []byte // captured field bytes
+	fields []string
+	bigs   []int32
+	stack  []bool
+}
+
+// Decode is Decode into the scratch's memory. size is the body's length
+// when known (Content-Length, -1 otherwise), so that the body buffer grows
+// once to fit rather than doubling past it. After an error, or after a
+// page larger than maxKept, the body buffer is dropped: a failed page may
+// have grown it to the page bound, and one huge page must not pin its size
+// for the rest of the run.
+func (s *Scratch) Decode(r io.Reader, spec *Spec, size int64) (*Page, error) {
 	limit := spec.MaxBytes
 	if limit <= 0 {
 		limit = DefaultMaxBytes
 	}
-	body, err := readInto(r, limit, buf[:0])
-	p, derr := decodeBody(body, err, spec)
-	if derr != nil || cap(body) > maxKept {
-		// A failed page may have grown the buffer to the page bound, and
-		// one huge page must not pin its size for the rest of the run.
-		return p, nil, derr
+	if size > 0 && size < int64(limit) && int(size)+MinRead > cap(s.body) {
+		s.body = make([]byte, 0, int(size)+MinRead)
 	}
-	return p, body[:0], nil
+	body, err := readInto(r, limit, s.body[:0])
+	p, derr := decodeBody(body, err, spec, s)
+	if derr != nil || cap(body) > maxKept {
+		s.body = nil
+		return p, derr
+	}
+	s.body = body[:0]
+	return p, nil
+}
+
+// Wipe overwrites the body's memory with c and forgets the records the
+// tables pointed to, so that anything still reading a released page sees
+// garbage (the test kit's PoisonPages).
+func (s *Scratch) Wipe(c byte) {
+	full := s.body[:cap(s.body)]
+	for i := range full {
+		full[i] = c
+	}
+	clear(s.items[:cap(s.items)])
+	clear(s.fields[:cap(s.fields)])
+	clear(s.bigs[:cap(s.bigs)])
+}
+
+// lend gives the decoder the scratch's tables, emptied.
+func (s *Scratch) lend(d *decoder) {
+	clear(s.page.Meta)
+	if s.page.Meta == nil {
+		s.page.Meta = map[string][]byte{}
+	}
+	s.page.Items = s.items[:0]
+	d.page = &s.page
+	d.spans = s.spans[:0]
+	d.fieldBytes = s.bytes[:0]
+	d.fields = s.fields
+	d.bigs = s.bigs[:0]
+	d.stack = slices.Grow(s.stack[:0], 64)
+}
+
+// keep takes back the decoder's tables, grown as the page needed.
+func (s *Scratch) keep(d *decoder) {
+	if cap(d.page.Items) > cap(s.items) {
+		s.items = d.page.Items[:0]
+	}
+	s.spans, s.bytes, s.fields, s.bigs, s.stack = d.spans[:0], d.fieldBytes[:0], d.fields, d.bigs[:0], d.stack[:0]
 }
 
 // maxKept is the largest body buffer kept for reuse: eight times a

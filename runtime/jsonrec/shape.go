@@ -15,6 +15,11 @@ type Shape struct {
 	BigInts bool
 	// HasEventType reports a top-level "event_type" member.
 	HasEventType bool
+	// BigIntAt holds the offsets in the record of those integers, when the
+	// scanner could keep them (a compact record): the encoder then quotes
+	// them without a second pass over the record. Nil otherwise; the
+	// encoder searches for them.
+	BigIntAt []int32
 }
 
 // ShapeOf computes a record's Shape with the decoder's own scanner, for
@@ -22,7 +27,10 @@ type Shape struct {
 // the result is then meaningless, and the encoder's slow path re-checks.
 func ShapeOf(b []byte) Shape {
 	d := decoder{buf: b, stack: make([]bool, 0, 64)}
-	_, sh, _, _ := d.scan(skipSpace(b, 0), 0, nil)
+	_, sh, spaced, _ := d.scan(skipSpace(b, 0), 0, nil)
+	if !spaced && len(d.bigs) > 0 {
+		sh.BigIntAt = d.bigs
+	}
 	return sh
 }
 

@@ -59,12 +59,14 @@ func skipSpace(b []byte, i int) int {
 // at nesting depth depth, and in the same pass computes what inspect
 // computes on a record: its Shape, whether it holds whitespace outside
 // strings, and, when caps is not nil, the top-level members named in
-// d.spec.Fields, appended to d.fieldBytes. One pass instead of a validating
+// d.spec.Fields, appended to d.fieldBytes. The offsets from i of its big
+// integers are appended to d.bigs (the caller keeps or drops them). One pass instead of a validating
 // read plus an inspecting walk is the point of this decoder: records are
 // most of a page, and each byte of them was being classified twice.
 func (d *decoder) scan(i, depth int, caps []span) (end int, sh Shape, spaced bool, err error) {
 	b := d.buf
 	sh.Known = true
+	start := i
 	// Open containers, true for arrays; a record nested deeper than the
 	// decoder's buffer spills to the heap.
 	stack := d.stack[:0]
@@ -135,6 +137,7 @@ value:
 		}
 		if isInt && end-i >= 10 && isBigInt(b[i:end]) {
 			sh.BigInts = true
+			d.bigs = append(d.bigs, int32(i-start))
 		}
 		if caps != nil && len(stack) == 1 {
 			d.capture(caps, key, b[i:end], false)

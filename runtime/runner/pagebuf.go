@@ -13,7 +13,9 @@ import (
 // a thousand records, and its lines another megabyte. Left as garbage page
 // after page, three modules with prefetch kept six live bodies, three line
 // buffers and as much dead memory before each collection. So the run
-// reuses a fixed number of bodies and one line buffer.
+// reuses a fixed number of bodies and one line buffer. A body comes with
+// the decoder's tables (jsonrec.Scratch: the page's Items, captured
+// fields, big-integer offsets), which live exactly as long as its records.
 //
 // The release protocol: a module's Fetch carries a lease (pageLease); the
 // first FetchPage of that Fetch takes a body from the run's pool when the
@@ -23,8 +25,9 @@ import (
 // copies) and its cursor copied for the state write (the recent IDs are
 // strings of their own). A prefetched page holds its body until it is
 // delivered in turn; every way out of a module gives its leases back.
-// IO.PoisonPages overwrites every body given back, so that any breach
-// shows in the output; the test kit sets it on every run.
+// IO.PoisonPages overwrites every body given back and empties its tables,
+// so that any breach shows in the output; the test kit sets it on every
+// run.
 //
 // Lines are encoded into one buffer for the whole run, delivered to the
 // sink in chunks (deliverChunk) rather than a page at a time.
@@ -34,9 +37,10 @@ import (
 // body (a millisecond or two per page) rather than double the memory.
 const pageBodies = 2
 
-// pageBuffer is the memory of one page body.
+// pageBuffer is the memory of one page: its body and the decoder's
+// tables (jsonrec.Scratch).
 type pageBuffer struct {
-	buf []byte
+	scratch jsonrec.Scratch
 }
 
 // pageBuffers is the run's pool of page bodies.
@@ -89,10 +93,7 @@ func (l *pageLease) release() {
 	b := l.body
 	l.body = nil
 	if l.pool.poison {
-		full := b.buf[:cap(b.buf)]
-		for i := range full {
-			full[i] = '#'
-		}
+		b.scratch.Wipe('#')
 	}
 	l.pool.slots <- b
 }
@@ -120,11 +121,7 @@ func decodePage(ctx context.Context, body io.Reader, size int64, spec *jsonrec.S
 	if err != nil {
 		return nil, err
 	}
-	if size > 0 && size < jsonrec.DefaultMaxBytes && int(size) > cap(b.buf) {
-		b.buf = make([]byte, 0, int(size)+jsonrec.MinRead)
-	}
-	p, buf, err := jsonrec.DecodeReusing(body, spec, b.buf)
-	b.buf = buf
+	p, err := b.scratch.Decode(body, spec, size)
 	l.body = b
 	if err != nil {
 		// No record points into a failed page: a retry may take a body.

@@ -46,6 +46,7 @@ type config struct {
 	pacingOff  bool
 	profileDir string
 	run        int
+	stderr     bool
 }
 
 func main() {
@@ -54,6 +55,7 @@ func main() {
 	runs := flag.Int("runs", 1, "runs of each size")
 	compare := flag.String("compare", "60000", "sizes also measured with pacing off (OP_REQUESTS_PER_MINUTE=-1), comma list; empty for none")
 	profileDir := flag.String("profile-dir", "", "directory for one CPU profile per run (cpu-<mode>-<events>-<run>.pprof)")
+	stderr := flag.Bool("stderr", false, "pass the wodle's stderr through (GODEBUG=gctrace=1 and the like)")
 	flag.Parse()
 	// This process holds the whole backlog (a million events is about a
 	// gigabyte of small objects): fewer collections of it keep the fake
@@ -70,13 +72,13 @@ func main() {
 	var jobs []config
 	for _, n := range parseSizes(*sizes) {
 		for r := 1; r <= *runs; r++ {
-			jobs = append(jobs, config{bin: *bin, events: n, profileDir: *profileDir, run: r})
+			jobs = append(jobs, config{bin: *bin, events: n, profileDir: *profileDir, run: r, stderr: *stderr})
 		}
 	}
 	if *compare != "" {
 		for _, n := range parseSizes(*compare) {
 			for r := 1; r <= *runs; r++ {
-				jobs = append(jobs, config{bin: *bin, events: n, pacingOff: true, profileDir: *profileDir, run: r})
+				jobs = append(jobs, config{bin: *bin, events: n, pacingOff: true, profileDir: *profileDir, run: r, stderr: *stderr})
 			}
 		}
 	}
@@ -235,6 +237,9 @@ func runOnce(c config, mode, addr, dir string, n int) (oneRun, error) {
 		if v, ok := os.LookupEnv(k); ok {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
+	}
+	if c.stderr {
+		cmd.Stderr = os.Stderr
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
