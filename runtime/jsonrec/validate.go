@@ -116,8 +116,10 @@ value:
 		}
 		goto value
 	case c == '"':
-		end, esc, err := scanString(b, i)
-		if err != nil {
+		end, esc := plainEnd(b, i), false
+		if end < len(b) && b[end] == '"' {
+			end++
+		} else if end, esc, err = scanString(b, i); err != nil {
 			return end, sh, spaced, err
 		}
 		if inArray == 0 {
@@ -211,8 +213,10 @@ name:
 		return i, sh, spaced, badChar(b, i, "where an object name is expected")
 	}
 	{
-		end, esc, err := scanString(b, i)
-		if err != nil {
+		end, esc := plainEnd(b, i), false
+		if end < len(b) && b[end] == '"' {
+			end++
+		} else if end, esc, err = scanString(b, i); err != nil {
 			return end, sh, spaced, err
 		}
 		if len(stack) == 1 {
@@ -280,6 +284,21 @@ func stringStops(x uint64) uint64 {
 	q := x ^ (lsb * '"')
 	s := x ^ (lsb * '\\')
 	return ((q - lsb) &^ q & msb) | ((s - lsb) &^ s & msb) | ((x - lsb*0x20) &^ x & msb)
+}
+
+// plainEnd returns the index of the first byte after b[i] == '"' that
+// ends a run of plain string bytes, eight at a time: the closing quote of
+// a string without escapes, the usual case, which the scanner takes
+// without a call. It stops short, before the last eight bytes of b or at
+// a backslash or control character, and scanString then reads the string
+// whole.
+func plainEnd(b []byte, i int) int {
+	for i++; i+8 <= len(b); i += 8 {
+		if m := stringStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	return len(b)
 }
 
 // scanString returns the index just past the string starting at b[i] ==
