@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,6 +131,7 @@ type Store struct {
 
 	wmu     sync.Mutex // serialises file writes
 	written uint64     // generation of the newest snapshot on disk
+	wbuf    []byte     // the snapshot being written, reused (guarded by wmu)
 
 	// hook lets tests fail or observe the write at each step; nil in production.
 	hook func(step string, tmp *os.File) error
@@ -146,7 +148,7 @@ type modState struct {
 	set     map[string]struct{}
 	pend    *modState // pending part (its pend is nil); nil when none
 	enc     []byte    // cached encoding, nil when stale: unchanged modules are not re-encoded
-	encHint int       // last encoded size, to allocate the next encoding once
+	encBuf  []byte    // the memory of the last encoding, reused for the next
 }
 
 func newModule() *modState {
@@ -157,10 +159,13 @@ func (m *modState) add(id string, max int) {
 	if id == "" {
 		return
 	}
-	if _, ok := m.set[id]; ok {
+	// One hash of id rather than a lookup and then an insert: the set
+	// grows only when id was not in it.
+	n := len(m.set)
+	m.set[id] = struct{}{}
+	if len(m.set) == n {
 		return
 	}
-	m.set[id] = struct{}{}
 	if len(m.ring) < max {
 		m.ring = append(m.ring, id)
 		return
@@ -481,9 +486,9 @@ func (s *Store) Begin(run *Owner, persist bool) (Resolution, error) {
 		return res, nil
 	}
 	s.updated = s.now().UTC()
-	gen, data := s.snapshotLocked()
+	gen := s.changedLocked()
 	s.mu.Unlock()
-	return res, s.persist(gen, data)
+	return res, s.persist(gen)
 }
 
 // Commit records a page handed to the sink and makes it durable before
@@ -518,9 +523,9 @@ func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) erro
 	target.updated = now
 	m.enc = nil
 	s.updated = now
-	gen, data := s.snapshotLocked()
+	gen := s.changedLocked()
 	s.mu.Unlock()
-	return s.persist(gen, data)
+	return s.persist(gen)
 }
 
 // Reset forgets module's cursor and window ("" forgets every module), so the
@@ -536,9 +541,9 @@ func (s *Store) Reset(module string) error {
 		s.pendOwner = nil
 	}
 	s.updated = s.now().UTC()
-	gen, data := s.snapshotLocked()
+	gen := s.changedLocked()
 	s.mu.Unlock()
-	return s.persist(gen, data)
+	return s.persist(gen)
 }
 
 // Snapshot returns a deep copy for display; later commits do not change it.
@@ -569,23 +574,32 @@ func (s *Store) hasPendingLocked() bool {
 	return false
 }
 
-// snapshotLocked encodes the file by hand: modules whose state did not change
-// reuse their cached bytes, and cursors are copied verbatim (already
-// validated) instead of being re-parsed by encoding/json.
-func (s *Store) snapshotLocked() (uint64, []byte) {
+// changedLocked marks a change of the in-memory state: the generation a
+// write must reach for the change to be durable.
+func (s *Store) changedLocked() uint64 {
 	s.gen++
+	return s.gen
+}
+
+// snapshotLocked encodes the file by hand into s.wbuf (the caller holds
+// wmu and mu): modules whose state did not change reuse their cached
+// bytes, and cursors are copied verbatim (already validated) instead of
+// being re-parsed by encoding/json.
+func (s *Store) snapshotLocked() []byte {
 	names := make([]string, 0, len(s.modules))
 	size := 128
 	for name, m := range s.modules {
 		names = append(names, name)
 		if m.enc == nil {
-			m.enc = m.encode(make([]byte, 0, m.encHint+256))
-			m.encHint = len(m.enc)
+			// The old encoding was copied into the last snapshot, nothing
+			// else points into it.
+			m.enc = m.encode(m.encBuf[:0])
+			m.encBuf = m.enc
 		}
 		size += len(name) + len(m.enc) + 4
 	}
 	sort.Strings(names)
-	b := make([]byte, 0, size)
+	b := slices.Grow(s.wbuf[:0], size)
 	b = append(b, `{"version":`...)
 	b = strconv.AppendInt(b, Version, 10)
 	b = append(b, `,"vendor":`...)
@@ -614,7 +628,8 @@ func (s *Store) snapshotLocked() (uint64, []byte) {
 		b = append(b, '}')
 	}
 	b = append(b, "}\n"...)
-	return s.gen, b
+	s.wbuf = b
+	return b
 }
 
 func (m *modState) encode(b []byte) []byte {
@@ -662,7 +677,7 @@ func appendTime(b []byte, t time.Time) []byte {
 // event IDs) and defers anything needing escapes to encoding/json.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+		if !plainByte[s[i]] {
 			q, _ := json.Marshal(s)
 			return append(b, q...)
 		}
@@ -671,3 +686,12 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// plainByte tells the bytes a JSON string holds as they are, for
+// appendString: one load per byte rather than four comparisons.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -628,7 +629,7 @@ func BenchmarkCommitEncode(b *testing.B) {
 			m.add(id, s.max)
 		}
 		m.enc = nil
-		_, data := s.snapshotLocked()
+		data := s.snapshotLocked()
 		s.mu.Unlock()
 		_ = data
 	}
@@ -708,10 +709,67 @@ func BenchmarkCommitPages(b *testing.B) {
 				m.add(id, s.max)
 			}
 			m.enc = nil
-			_, data := s.snapshotLocked()
+			data := s.snapshotLocked()
 			s.mu.Unlock()
 			_ = data
 			i++
 		}
 	})
+}
+
+// Commits made while a write is in progress go to disk together in the
+// next write (group commit), and each returns only once its own change is
+// on disk: five modules committing behind a held write cost two writes,
+// and the file then holds all five.
+func TestCommitsWaitingForAWriteShareTheNext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	s, _ := mustOpen(t, path, opts())
+	hold, held := make(chan struct{}), make(chan struct{})
+	var writes atomic.Int32
+	s.hook = func(step string, _ *os.File) error {
+		if step != "written" {
+			return nil
+		}
+		if writes.Add(1) == 1 {
+			close(held)
+			<-hold
+		}
+		return nil
+	}
+	errs := make(chan error, 5)
+	go func() { errs <- s.Commit("m0", json.RawMessage(`"c0"`), []string{"a0"}) }()
+	<-held
+	for i := 1; i < 5; i++ {
+		go func() {
+			errs <- s.Commit(fmt.Sprintf("m%d", i), json.RawMessage(fmt.Sprintf(`"c%d"`, i)), []string{fmt.Sprintf("a%d", i)})
+		}()
+	}
+	// Every change is made in memory before its commit waits for the
+	// write in progress.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		s.mu.RLock()
+		gen := s.gen
+		s.mu.RUnlock()
+		if gen == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("generation %d after a minute, want 5", gen)
+		}
+	}
+	close(hold)
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := writes.Load(); n != 2 {
+		t.Errorf("%d writes for five commits behind one write, want 2", n)
+	}
+	s2, _ := mustOpen(t, path, opts())
+	for i := range 5 {
+		if c := s2.Cursor(fmt.Sprintf("m%d", i)); string(c) != fmt.Sprintf(`"c%d"`, i) {
+			t.Errorf("module m%d: cursor %s on disk", i, c)
+		}
+	}
 }

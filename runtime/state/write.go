@@ -35,19 +35,26 @@ func (s *Store) readFile(path string) ([]byte, error) {
 	return s.dir.ReadFile(filepath.Base(path))
 }
 
-// persist writes the snapshot of generation gen unless a newer one is already
-// on disk: that newer snapshot includes this change, so the caller's data is
-// durable either way and concurrent committers coalesce.
-func (s *Store) persist(gen uint64, data []byte) error {
+// persist returns once a snapshot of generation gen or newer is on disk.
+// The snapshot is taken when the write starts, not when the change was
+// made: a committer that waited for another's write finds its change
+// written with it, or writes every change made meanwhile in one file
+// (group commit). Each caller still returns only when its own change is
+// durable, or with the error of a write that should have made it so.
+func (s *Store) persist(gen uint64) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if gen <= s.written {
 		return nil
 	}
+	s.mu.Lock()
+	cur := s.gen
+	data := s.snapshotLocked()
+	s.mu.Unlock()
 	if err := s.writeAtomic(data); err != nil {
 		return fmt.Errorf("state %s: %w", s.path, err)
 	}
-	s.written = gen
+	s.written = cur
 	return nil
 }
 
