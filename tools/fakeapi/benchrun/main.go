@@ -12,8 +12,12 @@
 // It prints one table row per run: wall seconds, events per wall second,
 // the wodle's CPU seconds (user + system) and events per CPU second, its
 // peak RSS, the time from starting the process to the fake's first
-// request, and the requests the fake saw. With -profile-dir each run
-// writes a CPU profile (`go tool pprof <binary> <file>`).
+// request, and the requests the fake saw. The table measures the release
+// binary, which cannot profile itself (see runner's cpuprofile.go); with
+// -profile-bin (a build with -tags wodlekit_cpuprofile) the sizes of
+// -profile-sizes are run once more with it, each run writing a CPU profile
+// to -profile-dir (`go tool pprof <profile-bin> <file>`), on rows marked
+// "profiled".
 //
 //	benchrun -bin bin/onepassword-wodle -sizes 10000,60000,1000000 -runs 3
 package main
@@ -44,7 +48,7 @@ type config struct {
 	bin        string
 	events     int
 	pacingOff  bool
-	profileDir string
+	profileDir string // set for a profiled run
 	run        int
 	stderr     bool
 }
@@ -54,14 +58,16 @@ func main() {
 	sizes := flag.String("sizes", "10000,60000,100000,1000000", "backlog sizes (events over the three streams)")
 	runs := flag.Int("runs", 1, "runs of each size")
 	compare := flag.String("compare", "60000", "sizes also measured with pacing off (OP_REQUESTS_PER_MINUTE=-1), comma list; empty for none")
-	profileDir := flag.String("profile-dir", "", "directory for one CPU profile per run (cpu-<mode>-<events>-<run>.pprof)")
+	profileBin := flag.String("profile-bin", "", "the wodle built with -tags wodlekit_cpuprofile, for the profiled runs; empty for none")
+	profileSizes := flag.String("profile-sizes", "60000", "sizes run once more with -profile-bin, with default settings")
+	profileDir := flag.String("profile-dir", ".bench", "directory for the profiled runs' CPU profiles (cpu-default-<events>-<run>.pprof)")
 	stderr := flag.Bool("stderr", false, "pass the wodle's stderr through (GODEBUG=gctrace=1 and the like)")
 	flag.Parse()
 	// This process holds the whole backlog (a million events is about a
 	// gigabyte of small objects): fewer collections of it keep the fake
 	// API from setting the pace of what is measured, the wodle.
 	debug.SetGCPercent(800)
-	if *profileDir != "" {
+	if *profileBin != "" {
 		if err := os.MkdirAll(*profileDir, 0o755); err != nil {
 			fail(err)
 		}
@@ -72,14 +78,19 @@ func main() {
 	var jobs []config
 	for _, n := range parseSizes(*sizes) {
 		for r := 1; r <= *runs; r++ {
-			jobs = append(jobs, config{bin: *bin, events: n, profileDir: *profileDir, run: r, stderr: *stderr})
+			jobs = append(jobs, config{bin: *bin, events: n, run: r, stderr: *stderr})
 		}
 	}
 	if *compare != "" {
 		for _, n := range parseSizes(*compare) {
 			for r := 1; r <= *runs; r++ {
-				jobs = append(jobs, config{bin: *bin, events: n, pacingOff: true, profileDir: *profileDir, run: r, stderr: *stderr})
+				jobs = append(jobs, config{bin: *bin, events: n, pacingOff: true, run: r, stderr: *stderr})
 			}
+		}
+	}
+	if *profileBin != "" && *profileSizes != "" {
+		for _, n := range parseSizes(*profileSizes) {
+			jobs = append(jobs, config{bin: *profileBin, events: n, profileDir: *profileDir, run: 1, stderr: *stderr})
 		}
 	}
 	for _, j := range jobs {
@@ -178,6 +189,10 @@ func measure(c config) error {
 	if c.pacingOff {
 		mode = "pacing-off"
 	}
+	label := mode
+	if c.profileDir != "" {
+		label = "profiled"
+	}
 	// With the stdout sink a run stops before 63 MiB of output (Wazuh reads
 	// 64 MiB of a run at most), so a large backlog takes several runs, as
 	// in production; they are measured together.
@@ -202,7 +217,7 @@ func measure(c config) error {
 	firstMS := float64(fr.at.Load()-start.UnixNano()) / 1e6
 	rss := float64(hwmKB) / 1024
 	fmt.Printf("| %-10s | %9d | %8.3f | %10.0f | %7.3f | %12.0f | %8.1f | %12.1f | %8d |\n",
-		mode, want, secs, float64(want)/secs, cpu, float64(want)/cpu, rss, firstMS, fr.count.Load())
+		label, want, secs, float64(want)/secs, cpu, float64(want)/cpu, rss, firstMS, fr.count.Load())
 	return nil
 }
 
