@@ -506,9 +506,14 @@ func TestFullDiskDeliversNothingRunAfterRun(t *testing.T) {
 func TestStateFailureStopsEveryModule(t *testing.T) {
 	var once sync.Once
 	var r *memRun
-	// Module a fills the disk while its first page is fetched; b's pages
-	// are slower, so b has more to deliver when a's save fails.
-	a := &memModule{name: "a", n: 100, size: 5, before: func(int) { once.Do(func() { blockWrites(t, r.dir) }) }}
+	// Module a fills the disk while its second page is fetched (its first
+	// was delivered, so the state's first write was done); b's pages are
+	// slower, so b has more to deliver when a's save fails.
+	a := &memModule{name: "a", n: 100, size: 5, before: func(page int) {
+		if page == 2 {
+			once.Do(func() { blockWrites(t, r.dir) })
+		}
+	}}
 	b := &memModule{name: "b", n: 100, size: 5, delay: 20 * time.Millisecond}
 	r = newMemRun(t, memVendor(a, b), "ACME_MAX_EVENTS_PER_RUN", "0")
 	res := r.run()

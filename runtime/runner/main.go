@@ -493,7 +493,9 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 		fatal(v, io, s, kindState, err.Error())
 		return ExitFailed
 	}
-	res, err := store.Begin(plan.owner, saves)
+	// The outcome of the previous run is settled in memory here and saved
+	// while the modules start (below).
+	res, err := store.Begin(plan.owner, false)
 	if err != nil {
 		fatal(v, io, s, kindState, "recording the previous run's outcome: "+err.Error())
 		return ExitFailed
@@ -528,6 +530,16 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 			c.pageLimit, c.eventLimit = io.pageLimit, io.pageLimit+(c.eventLimit-c.pageLimit)
 		}
 	}
+	if saves {
+		// The state is written once before anything is delivered, so that
+		// a run that cannot save it (a full disk) delivers nothing; the
+		// write (two fsyncs) overlaps the modules' start, their first
+		// requests included: nothing is emitted before it is on disk
+		// (collection.saved).
+		begun := make(chan error, 1)
+		go func() { begun <- store.Save() }()
+		c.begun = begun
+	}
 	for _, n := range notices {
 		if n.Level == "error" {
 			c.emitError("runtime", kindState, 0, n.Message)
@@ -535,6 +547,10 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 		s.log.Warn(n.Message)
 	}
 	c.runAll(ctx, modules)
+	if !c.saved() {
+		fatal(v, io, s, kindState, "recording the previous run's outcome: "+c.beginErr.Error())
+		return ExitFailed
+	}
 	if c.sinkFailed != nil {
 		s.log.Error("events could not be delivered", "err", c.sinkFailed)
 		return ExitFailed

@@ -67,6 +67,28 @@ type collection struct {
 	// before delivering another page, so a full disk or a closed stdout
 	// does not grow the replay of the next run.
 	halted atomic.Bool
+	// begun delivers the outcome of the state's first write, made while
+	// the modules start (nil when the run saves nothing); saved waits for
+	// it once, keeping it in beginErr.
+	begun     <-chan error
+	beginOnce sync.Once
+	beginErr  error
+}
+
+// saved waits for the state's first write and tells whether it succeeded.
+// Nothing is delivered or emitted before it: a run whose state cannot be
+// written (a full disk) halts and delivers nothing, and its only event is
+// the one runCollect then emits.
+func (c *collection) saved() bool {
+	if c.begun == nil {
+		return true
+	}
+	c.beginOnce.Do(func() {
+		if c.beginErr = <-c.begun; c.beginErr != nil {
+			c.halted.Store(true)
+		}
+	})
+	return c.beginErr == nil
 }
 
 // moduleRun is the bookkeeping of one module in one run.
@@ -212,6 +234,11 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		}
 		if err := checkCursor(pg.Next); err != nil {
 			c.moduleError(mr, log, DecodeError(fmt.Errorf("module %s: %w", name, err)))
+			return
+		}
+		// Nothing goes out before the state's first write is on disk.
+		if !c.saved() {
+			mr.StoppedBy = "error"
 			return
 		}
 		// De-duplication below needs the previous page's IDs committed.
@@ -573,6 +600,10 @@ func roundSeconds(d time.Duration) float64 {
 // emitRuntime writes a runtime event (error, summary) through the same
 // encoder and sink as vendor events.
 func (c *collection) emitRuntime(v any) {
+	if !c.saved() {
+		c.log.Error("runtime event not emitted: the state could not be written, the run reports only that", "event", fmt.Sprintf("%+v", v))
+		return
+	}
 	raw, err := marshal(v)
 	if err != nil {
 		c.log.Error("marshal runtime event", "err", err)

@@ -481,14 +481,22 @@ func (s *Store) Begin(run *Owner, persist bool) (Resolution, error) {
 		o := *run
 		s.pendOwner = &o
 	}
+	s.mu.Unlock()
 	if !persist {
-		s.mu.Unlock()
 		return res, nil
 	}
+	return res, s.Save()
+}
+
+// Save writes the state now, changed or not, and returns once it is on
+// disk: a run that cannot save (a full disk) learns it before it delivers
+// anything. Begin with persist is Begin then Save.
+func (s *Store) Save() error {
+	s.mu.Lock()
 	s.updated = s.now().UTC()
 	gen := s.changedLocked()
 	s.mu.Unlock()
-	return res, s.persist(gen)
+	return s.persist(gen)
 }
 
 // Commit records a page handed to the sink and makes it durable before
