@@ -170,6 +170,7 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		runSeen = map[string]struct{}{}
 	}
 	pageIDs := map[string]struct{}{}
+	var known []bool
 	// The state of a delivered page is written while the next page is
 	// fetched: the fsyncs then cost no wall time, and the next page is
 	// delivered only once that write succeeded, so a crash still replays
@@ -279,11 +280,16 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		clear(pageIDs)
 		var ids []string
 		pageEvents := 0
-		for _, rec := range pg.Records {
+		// The state's recent IDs, looked up for the whole page at once.
+		known = known[:0]
+		if !c.all {
+			known = c.store.SeenEach(name, len(pg.Records), func(i int) string { return pg.Records[i].ID }, known)
+		}
+		for i, rec := range pg.Records {
 			if rec.ID != "" {
 				_, inPage := pageIDs[rec.ID]
 				_, inRun := runSeen[rec.ID]
-				if inPage || inRun || (!c.all && c.store.Seen(name, rec.ID)) {
+				if inPage || inRun || (!c.all && known[i]) {
 					mr.Duplicates++
 					continue
 				}

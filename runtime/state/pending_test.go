@@ -223,3 +223,30 @@ func TestForeignStateRefused(t *testing.T) {
 		}
 	}
 }
+
+// SeenEach answers as Seen does, ID for ID: committed and pending windows,
+// unknown IDs and modules.
+func TestSeenEachIsSeen(t *testing.T) {
+	s, _ := mustOpen(t, filepath.Join(t.TempDir(), "s.json"), opts())
+	mustCommit(t, s, "m", `"c1"`, "a", "b")
+	run := modulesdB
+	if _, err := s.Begin(&run, true); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, s, "m", `"p1"`, "c")
+	ids := []string{"a", "x", "c", "", "b", "a"}
+	for _, module := range []string{"m", "other"} {
+		got := s.SeenEach(module, len(ids), func(i int) string { return ids[i] }, []bool{true})
+		if len(got) != 1+len(ids) || !got[0] {
+			t.Fatalf("%s: %v does not extend the slice given", module, got)
+		}
+		for i, id := range ids {
+			if got[1+i] != s.Seen(module, id) {
+				t.Errorf("%s: SeenEach(%q) = %v, Seen says %v", module, id, got[1+i], s.Seen(module, id))
+			}
+		}
+	}
+	if got := s.SeenEach("m", 3, func(i int) string { return ids[i] }, nil); !got[0] || got[1] || !got[2] {
+		t.Errorf("committed a, unknown x, pending c: %v", got)
+	}
+}

@@ -417,7 +417,25 @@ func (s *Store) Cursor(module string) json.RawMessage {
 func (s *Store) Seen(module, id string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.modules[module].seen(id)
+}
+
+// SeenEach is Seen for the n IDs id(0) to id(n-1), appended to seen in
+// that order: a page's worth under one lock rather than one per record
+// (the modules' commits take the lock meanwhile).
+func (s *Store) SeenEach(module string, n int, id func(int) string, seen []bool) []bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	m := s.modules[module]
+	for i := range n {
+		seen = append(seen, m.seen(id(i)))
+	}
+	return seen
+}
+
+// seen reports whether id is in the committed or pending window of m,
+// which may be nil.
+func (m *modState) seen(id string) bool {
 	if m == nil {
 		return false
 	}
