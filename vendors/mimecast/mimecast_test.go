@@ -452,3 +452,18 @@ func TestSIEMTypesSetting(t *testing.T) {
 		}
 	}
 }
+
+// --all reads the whole lookback again, page after page, and leaves the
+// saved cursors as they were.
+func TestAllModeReadsEverythingAndSavesNothing(t *testing.T) {
+	tb := newTestbed(t, fakeapi.Options{Events: 40, FileEvents: 2})
+	ev, res := tb.run(t)
+	noErrors(t, ev, res)
+	before := [2]string{string(tb.cursor(t, "siem")), string(tb.cursor(t, "audit"))}
+	ev, res = tb.run(t, "--all")
+	noErrors(t, ev, res)
+	exactlyOnce(t, ids(t, ev), 80)
+	if after := [2]string{string(tb.cursor(t, "siem")), string(tb.cursor(t, "audit"))}; after != before {
+		t.Fatalf("--all moved the cursors: %v then %v", before, after)
+	}
+}
