@@ -202,6 +202,11 @@ func description(d *TemplateData) string {
 	return summary(d) + "\n" + wrap(long, 72)
 }
 
+// noteWidth is the width a changelog note is wrapped to: nfpm writes a
+// continuation line of changelog.Debian after 9 columns ("   -     "), and
+// lintian flags lines over 80 (debian-changelog-line-too-long).
+const noteWidth = 80 - 9
+
 func wrap(text string, width int) string {
 	var lines []string
 	line := ""
@@ -240,7 +245,7 @@ func changelogYAML(cfg *BuildConfig, history []PackageChange) []byte {
 		for _, n := range h.Notes {
 			// Debian's changelog continues a line with deeper indentation; lintian
 			// flags lines over 80 columns.
-			b = fmt.Appendf(b, "    - note: %q\n", strings.ReplaceAll(wrap(n, 72), "\n", "\n    "))
+			b = fmt.Appendf(b, "    - note: %q\n", strings.ReplaceAll(wrap(n, noteWidth), "\n", "\n    "))
 		}
 	}
 	return b

@@ -179,3 +179,15 @@ func TestBuildNamesAMissingBinary(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// Every line of the Debian changelog fits lintian's 80 columns, the
+// continuation lines of a long note included.
+func TestChangelogNotesFitDebianLines(t *testing.T) {
+	// A second line of exactly 72 columns is one column too many.
+	note := strings.Repeat("x", 70) + " " + strings.Repeat("a", 35) + " " + strings.Repeat("b", 36) + " end"
+	for _, line := range strings.Split(wrap(note, noteWidth), "\n") {
+		if n := len("   -     ") + len(line); n > 80 {
+			t.Fatalf("a continuation line of %d columns: %q", n, line)
+		}
+	}
+}
