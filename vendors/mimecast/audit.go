@@ -153,9 +153,7 @@ func (m *audit) get(ctx context.Context, cur AuditCursor, size int) (*jsonrec.Pa
 			return runner.DecodeError(derr)
 		}
 		page = p
-		if rl, ok := rateLimits().Read(resp.Header, m.env.Now()); ok {
-			wait = min(rl.Pause(0), maxPause)
-		}
+		wait = quotaPause(resp.Header, m.env.Now())
 		return nil
 	})
 	if err != nil {

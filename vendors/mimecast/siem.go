@@ -32,7 +32,24 @@ const (
 	maxPageBytes = 48 << 20
 	// maxPause bounds a pause the rate-limit headers ask for between pages.
 	maxPause = 5 * time.Minute
+	// pauseMargin is added to a reset: it is stated in whole milliseconds
+	// (or as a moment on Mimecast's clock, not ours), and a request sent
+	// on the dot may still be counted in the spent quota.
+	pauseMargin = time.Second
 )
+
+// quotaPause is the wait an answer's rate-limit headers ask for before the
+// next request: none while requests are left, else until the reset.
+func quotaPause(h http.Header, now time.Time) time.Duration {
+	rl, ok := rateLimits().Read(h, now)
+	if !ok {
+		return 0
+	}
+	if p := rl.Pause(0); p > 0 || rl.Remaining == 0 {
+		return min(p+pauseMargin, maxPause)
+	}
+	return 0
+}
 
 // listingSpec: {"value":[{"url","size","expiry"}],"@nextPage":"...","isCaughtUp":bool}.
 // @nextPage resumes after the page; Mimecast sends one even on the last,
@@ -245,9 +262,7 @@ func (m *siem) list(ctx context.Context, typ string, tc *TypeCursor, now time.Ti
 			return runner.DecodeError(err)
 		}
 		page = p
-		if rl, ok := rateLimits().Read(resp.Header, m.env.Now()); ok {
-			l.wait = min(rl.Pause(0), maxPause)
-		}
+		l.wait = quotaPause(resp.Header, m.env.Now())
 		return nil
 	})
 	if err != nil {
