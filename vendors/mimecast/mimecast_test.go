@@ -468,3 +468,39 @@ func TestAllModeReadsEverythingAndSavesNothing(t *testing.T) {
 		t.Fatalf("--all moved the cursors: %v then %v", before, after)
 	}
 }
+
+// A page that hands back the page token it was sent does not loop: the
+// type stops for the run, and the next run goes on from that token with
+// nothing lost or repeated.
+func TestRepeatedPageTokenDoesNotLoop(t *testing.T) {
+	tb := newTestbed(t, fakeapi.Options{Events: 0}, "MIMECAST_SOURCES", "siem", "MIMECAST_SIEM_TYPES", "av", "MIMECAST_PAGE_SIZE", "1")
+	for range 4 {
+		tb.api.AppendSIEM("av", tb.clock.Now().Add(-time.Hour))
+	}
+	var first string
+	capture := wodletest.Fault{Path: fakeapi.BatchPath, Rewrite: func(b []byte) []byte {
+		var v map[string]any
+		_ = json.Unmarshal(b, &v)
+		first, _ = v["@nextPage"].(string)
+		return b
+	}}
+	repeat := wodletest.Fault{Path: fakeapi.BatchPath, Rewrite: func(b []byte) []byte {
+		var v map[string]any
+		_ = json.Unmarshal(b, &v)
+		v["@nextPage"] = first
+		out, _ := json.Marshal(v)
+		return out
+	}}
+	tb.inj.Push(capture, repeat)
+	ev1, res := tb.run(t)
+	noErrors(t, ev1, res)
+	if n := len(wodletest.Records(ev1)); n != 2 {
+		t.Fatalf("first run delivered %d events, want the 2 pages read before the repeated token", n)
+	}
+	if msg := wodletest.Summaries(ev1)["siem"]["message"].(string); !strings.Contains(msg, "returned the page token it was sent") {
+		t.Errorf("summary does not say why the type stopped: %q", msg)
+	}
+	ev2, res := tb.run(t)
+	noErrors(t, ev2, res)
+	exactlyOnce(t, append(ids(t, ev1), ids(t, ev2)...), 4)
+}

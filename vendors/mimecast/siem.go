@@ -155,6 +155,12 @@ func (m *siem) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Page,
 	if pg.caughtUp || pg.files == 0 {
 		m.done[typ] = true
 	}
+	if pg.nextPage != "" && pg.nextPage == tc.NextPage {
+		// The page token it was sent: reading on would read this page
+		// again and again. The type stops for this run; the next run
+		// lists from the same token (its events are de-duplicated).
+		m.done[typ], pg.repeated = true, true
+	}
 	cur.Types[typ] = &next
 	out := &runner.Page{Records: pg.records, Next: mustJSON(cur), Wait: pg.wait}
 	for _, t := range m.types {
@@ -175,6 +181,8 @@ type siemPage struct {
 	listings int
 	older    int
 	wait     time.Duration
+	// repeated: Mimecast answered the page token it was sent.
+	repeated bool
 }
 
 func (m *siem) note(typ string, pg *siemPage) string {
@@ -182,6 +190,9 @@ func (m *siem) note(typ string, pg *siemPage) string {
 	fmt.Fprintf(&b, "%s: %d file(s)", typ, pg.files)
 	if pg.caughtUp {
 		b.WriteString(", caught up")
+	}
+	if pg.repeated {
+		b.WriteString("; Mimecast returned the page token it was sent, the type resumes from it next run")
 	}
 	if pg.listings > 1 {
 		fmt.Fprintf(&b, "; listed %d times for fresh file URLs", pg.listings)
