@@ -17,6 +17,7 @@ require (
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 	github.com/sethvargo/go-envconfig v1.4.3 // indirect
+	github.com/wodlekit/wodlekit/vendors/google_workspace v0.0.0
 	github.com/wodlekit/wodlekit/vendors/mimecast v0.0.0
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.38.0 // indirect
@@ -32,4 +33,5 @@ replace (
 	github.com/wodlekit/wodlekit/vendors/slack => ../vendors/slack
 )
 
+replace github.com/wodlekit/wodlekit/vendors/google_workspace => ../vendors/google_workspace
 replace github.com/wodlekit/wodlekit/vendors/mimecast => ../vendors/mimecast

@@ -429,3 +429,16 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return context.Cause(ctx)
 	}
 }
+
+// WithBaseURL returns a copy of c for another base URL (an OAuth token
+// endpoint on its own host), without an Authenticator, sharing the
+// transport, pacers and stats of c.
+func (c *Client) WithBaseURL(baseURL string) (*Client, error) {
+	base, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	cp := *c
+	cp.base, cp.auth = base, nil
+	return &cp, nil
+}

@@ -210,6 +210,7 @@ func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, 
 		Method:  method,
 		Path:    path,
 		Message: vendorMessage(resp.Header.Get("Content-Type"), raw),
+		Body:    raw,
 	}
 	if rerr != nil && se.Message == "" {
 		se.Message = "error body unreadable: " + sanitize(rerr.Error())

@@ -44,6 +44,10 @@ type StatusError struct {
 	// RetryAfter is the wait the server asked for (Retry-After or the
 	// vendor policy), zero when it asked for none.
 	RetryAfter time.Duration
+	// Body is the raw error answer (at most 64 KiB), for a vendor that
+	// tells its refusals apart by a field Message does not keep (Google's
+	// error reasons). Error never prints it.
+	Body []byte
 }
 
 // Error reads "POST /api/v2/auditevents: HTTP 401 Unauthorized: <vendor message>".

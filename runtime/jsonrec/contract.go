@@ -119,7 +119,7 @@ func (d *decoder) contract(root byte) error {
 		return fmt.Errorf("decode page: %w: the response is a JSON %s, expected an object", ErrContract, kindName(root))
 	}
 	for path := range d.spec.Arrays {
-		if path != "" && !slices.Contains(d.arrays, path) && !d.violated(path) {
+		if path != "" && !slices.Contains(d.arrays, path) && !d.violated(path) && !slices.Contains(d.spec.Omittable, path) {
 			d.violate(path, fmt.Sprintf("%s is absent%s, expected an array of records", describePath(path), d.parentNote(path)))
 		}
 	}

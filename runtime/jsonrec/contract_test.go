@@ -24,6 +24,7 @@ func TestDecodeContract(t *testing.T) {
 		{Path: "response.metadata.next_offset", Type: Null | String | Array, Optional: true, NonEmpty: true},
 	}}
 	tap := &Spec{Arrays: map[string]string{"clicksPermitted": "cp", "clicksBlocked": "cb", "messagesDelivered": "md", "messagesBlocked": "mb"}}
+	google := googleSpec()
 	tests := []struct {
 		name     string
 		spec     *Spec
@@ -62,6 +63,11 @@ func TestDecodeContract(t *testing.T) {
 		{"TAP body null", tap, `null`, []string{"the response", "null", "expected an object"}},
 		{"TAP body an empty array", tap, `[]`, []string{"the response", "array", "expected an object"}},
 		{"TAP body true", tap, `true`, []string{"the response", "boolean"}},
+		{"Google items null", google, `{"kind":"admin#reports#activities","items":null}`, []string{`"items"`, "null", "expected an array of records"}},
+		{"Google items an object", google, `{"kind":"admin#reports#activities","items":{}}`, []string{`"items"`, "object"}},
+		{"Google items omitted and kind absent", google, `{"etag":"x"}`, []string{`"kind"`, "absent"}},
+		{"Google error body", google, `{"error":{"code":403,"message":"no"}}`, []string{`"kind"`, "absent"}},
+		{"Google body an empty array", google, `[]`, []string{"the response", "array"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +88,15 @@ func TestDecodeContract(t *testing.T) {
 			}
 		})
 	}
+}
+
+// googleSpec is the Reports API's page: "items" left out when empty, "kind"
+// always there.
+func googleSpec() *Spec {
+	return &Spec{Arrays: map[string]string{"items": "activity"}, Omittable: []string{"items"}, Members: []Member{
+		{Path: "kind", Type: String, NonEmpty: true},
+		{Path: "nextPageToken", Type: String, Optional: true},
+	}}
 }
 
 // Answers that keep the contract, including the empty ones, decode.
@@ -105,6 +120,8 @@ func TestDecodeContractKept(t *testing.T) {
 		{"Duo next_offset an array", duo, `{"stat":"OK","response":{"items":[{"a":1}],"metadata":{"next_offset":["1","x"]}}}`, 1},
 		{"a declared object member may be empty", &Spec{Members: []Member{{Path: "m", Type: Object}}}, `{"m":{}}`, 0},
 		{"no spec members: any object", &Spec{}, `{"x":[1]}`, 0},
+		{"an omittable array left out of an empty page", googleSpec(), `{"kind":"admin#reports#activities","etag":"e"}`, 0},
+		{"an omittable array present", googleSpec(), `{"kind":"admin#reports#activities","items":[{"a":1}],"nextPageToken":"t"}`, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,12 @@ type Spec struct {
 	// present in every page and be an array; an empty array is a real
 	// empty page.
 	Arrays map[string]string
+	// Omittable lists the record arrays of Arrays that the API leaves out
+	// of a page with no records (Google's "items"): absent, such an array
+	// reads as an empty page; present, it must still be an array. Declare
+	// only what the vendor documents, and a Member the page always carries
+	// (Google's "kind"), so that an answer of another shape stays an error.
+	Omittable []string
 	// Members are the values outside the record arrays a page must carry
 	// (a cursor, a has_more flag, an envelope), with their JSON types.
 	Members []Member

@@ -30,7 +30,10 @@ type Harness struct {
 	NewFake func(t testing.TB, perModule int) Fake
 	// Secrets are credentials the fake accepts, by secret key.
 	Secrets map[string]string
-	// Env holds extra variables the vendor needs against the fake.
+	// Env holds extra variables the vendor needs against the fake. In
+	// Secrets and Env, FakeURL stands for the fake's base URL (a
+	// credential that names an endpoint: Google's key names its token
+	// endpoint).
 	Env Env
 	// PageSize is the page size the suite configures, small so a backlog
 	// spans many pages.
@@ -62,6 +65,10 @@ type Harness struct {
 	// SIGTERM tests need it.
 	Exec []string
 }
+
+// FakeURL, in Harness.Secrets and Harness.Env, is replaced by the fake's
+// base URL once it listens.
+const FakeURL = "{{fake_url}}"
 
 // instance is one vendor under test with its fake and its files.
 type instance struct {
@@ -99,10 +106,10 @@ func (h Harness) start(t *testing.T, perModule int) *instance {
 		p + "MAX_RUNTIME":         "60s",
 	}
 	for k, val := range h.Env {
-		env[k] = val
+		env[k] = strings.ReplaceAll(val, FakeURL, srv.URL)
 	}
 	for k, val := range h.Secrets {
-		env[k] = val
+		env[k] = strings.ReplaceAll(val, FakeURL, srv.URL)
 	}
 	// The hintless-429 floor of real vendors is tens of seconds; the
 	// suite proves the floor is applied, not its size.
@@ -489,6 +496,7 @@ func Conformance(t *testing.T, h Harness) {
 			t.Fatal("the fake recorded no request: the test would prove nothing")
 		}
 		for key, val := range h.Secrets {
+			val = strings.ReplaceAll(val, FakeURL, in.srv.URL)
 			for name, b := range map[string][]byte{"stdout": res1.Stdout, "stdout 2": res2.Stdout, "stderr": res2.Stderr, "log": logs, "state": st, "request URLs": urls} {
 				if bytes.Contains(b, []byte(val)) {
 					t.Errorf("secret %s appears in %s", key, name)

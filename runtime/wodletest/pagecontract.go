@@ -23,6 +23,10 @@ type Answer struct {
 	// Records are the dotted paths of the record arrays of an object body
 	// ("items", "response.authlogs").
 	Records []string
+	// Omittable are record arrays the vendor documents as left out of an
+	// answer with no records (Google's "items"): rewritten null, a string
+	// or an object, never absent, which is a real empty page there.
+	Omittable []string
 	// Required are the other members every answer carries ("has_more",
 	// "response.metadata").
 	Required []string
@@ -63,6 +67,8 @@ func (a Answer) mutations() []mutation {
 	}
 	for _, p := range a.Records {
 		set("absent", p, absent{}, "absent")
+	}
+	for _, p := range append(slices.Clone(a.Records), a.Omittable...) {
 		set("null", p, nil, "null")
 		set("a string", p, "none", "string")
 		set("an object", p, map[string]any{}, "object")

@@ -34,7 +34,8 @@ for v in "$@"; do
 	echo
 	echo "== $v: fake API on loopback, ${prefix}* settings, run.sh from the package template"
 	"$work/fakeapi" -vendor "$v" -listen 127.0.0.1:0 -events 1500 \
-		-token-file "$d/token" -addr-file "$d/addr" -secrets-file "$d/secrets.env" 2>"$d/fakeapi.log" &
+		-token-file "$d/token" -addr-file "$d/addr" -secrets-file "$d/secrets.env" \
+		-settings-file "$d/fake-settings.env" 2>"$d/fakeapi.log" &
 	pids+=($!)
 	for _ in $(seq 100); do [ -s "$d/addr" ] && break; sleep 0.1; done
 	[ -s "$d/addr" ] || { echo "fake API for $v did not start:"; cat "$d/fakeapi.log"; exit 1; }
@@ -51,6 +52,8 @@ for v in "$@"; do
 		${prefix}LOOKBACK_HOURS=24
 		${prefix}MAX_RUNTIME=60s
 	SETTINGS
+	# Settings the fake needs besides its URL (Google's delegated admin).
+	cat "$d/fake-settings.env" >>"$d/settings.env"
 	for n in 1 2; do
 		start=$(date +%s.%N)
 		WODLE_CONFIG_FILE="$d/settings.env" WODLE_BINARY="$bin" "$runsh" >"$d/run$n.jsonl"

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -165,10 +166,18 @@ func newLifecycle(t *testing.T, root, v, modulesd string, restarts int, rng *ran
 	if v == "proofpoint_tap" {
 		span = 20 * time.Hour
 	}
-	fake := lcFakes()[v](fakekit.DemoConfig{Token: "lifecycle-" + v, Events: perStream, Seed: 11,
-		Start: time.Now().Add(-span).UTC(), Span: span})
-	srv := httptest.NewServer(fake)
+	// The server listens before the fake is built: a fake whose
+	// credentials name one of its endpoints needs its URL.
+	var fake fakekit.Demo
+	built := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-built
+		fake.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
+	fake = lcFakes()[v](fakekit.DemoConfig{Token: "lifecycle-" + v, Events: perStream, Seed: 11,
+		Start: time.Now().Add(-span).UTC(), Span: span, URL: srv.URL})
+	close(built)
 	var secrets strings.Builder
 	for k, val := range fake.Secrets {
 		fmt.Fprintf(&secrets, "%s=%s\n", k, val)
@@ -206,6 +215,9 @@ func newLifecycle(t *testing.T, root, v, modulesd string, restarts int, rng *ran
 		p + "BASE_URL=" + srv.URL, p + "STATE_DIR=" + filepath.Join(dir, "state"), p + "LOG_FILE=" + filepath.Join(dir, "log", v+".log"),
 		p + "SECRETS_FILE=" + filepath.Join(dir, "secrets.env"), p + "LOOKBACK_HOURS=24", p + "MAX_RUNTIME=30s", p + "DEBUG=1",
 		p + "PAGE_SIZE=" + strconv.Itoa(lcPageSize), p + "MAX_EVENTS_PER_RUN=" + strconv.Itoa(lcCap), p + "REQUESTS_PER_MINUTE=-1",
+	}
+	for k, val := range fake.Settings {
+		settings = append(settings, k+"="+val)
 	}
 	settings = append(settings, lcExtra[v]...)
 	if c := os.Getenv(envCommit); c != "" {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/wodlekit/wodlekit/runtime/wodletest/fakekit"
 	duo "github.com/wodlekit/wodlekit/vendors/duo/fakeapi"
+	googleworkspace "github.com/wodlekit/wodlekit/vendors/google_workspace/fakeapi"
 	mimecast "github.com/wodlekit/wodlekit/vendors/mimecast/fakeapi"
 	okta "github.com/wodlekit/wodlekit/vendors/okta/fakeapi"
 	onepassword "github.com/wodlekit/wodlekit/vendors/onepassword/fakeapi"
@@ -38,12 +39,13 @@ import (
 // vendor is one line here (and its module in go.mod).
 func vendors() map[string]fakekit.DemoFunc {
 	return map[string]fakekit.DemoFunc{
-		"duo":            duo.Demo,
-		"okta":           okta.Demo,
-		"onepassword":    onepassword.Demo,
-		"proofpoint_tap": proofpointtap.Demo,
-		"slack":          slack.Demo,
-		"mimecast":       mimecast.Demo,
+		"duo":              duo.Demo,
+		"okta":             okta.Demo,
+		"onepassword":      onepassword.Demo,
+		"proofpoint_tap":   proofpointtap.Demo,
+		"slack":            slack.Demo,
+		"mimecast":         mimecast.Demo,
+		"google_workspace": googleworkspace.Demo,
 	}
 }
 
@@ -56,16 +58,17 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fl := flag.NewFlagSet("fakeapi", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	var (
-		vendor      = fl.String("vendor", "", "vendor whose API to fake: "+strings.Join(names(), ", "))
-		listen      = fl.String("listen", "127.0.0.1:0", "listen address (port 0 picks a free port)")
-		tokenFile   = fl.String("token-file", "", "file holding the accepted token; created with a random token when missing")
-		addrFile    = fl.String("addr-file", "", "file to write the base URL to once listening")
-		secretsFile = fl.String("secrets-file", "", "file to write the vendor's secrets (KEY=VALUE, mode 0600) the fake accepts")
-		events      = fl.Int("events", 2500, "initial backlog per stream")
-		seed        = fl.Int64("seed", 1, "seed for the generated events")
-		span        = fl.Duration("span", 50*time.Minute, "time the backlog covers, ending now")
-		appendEvery = fl.Duration("append-every", 0, "add new events at this interval (0: never)")
-		appendCount = fl.Int("append-count", 10, "events per stream added at each -append-every tick")
+		vendor       = fl.String("vendor", "", "vendor whose API to fake: "+strings.Join(names(), ", "))
+		listen       = fl.String("listen", "127.0.0.1:0", "listen address (port 0 picks a free port)")
+		tokenFile    = fl.String("token-file", "", "file holding the accepted token; created with a random token when missing")
+		addrFile     = fl.String("addr-file", "", "file to write the base URL to once listening")
+		secretsFile  = fl.String("secrets-file", "", "file to write the vendor's secrets (KEY=VALUE, mode 0600) the fake accepts")
+		settingsFile = fl.String("settings-file", "", "file to write the vendor settings (KEY=VALUE) the fake needs besides its URL; empty when none")
+		events       = fl.Int("events", 2500, "initial backlog per stream")
+		seed         = fl.Int64("seed", 1, "seed for the generated events")
+		span         = fl.Duration("span", 50*time.Minute, "time the backlog covers, ending now")
+		appendEvery  = fl.Duration("append-every", 0, "add new events at this interval (0: never)")
+		appendCount  = fl.Int("append-count", 10, "events per stream added at each -append-every tick")
 	)
 	if err := fl.Parse(args); err != nil {
 		return 2
@@ -80,27 +83,28 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fakeapi:", err)
 		return 1
 	}
-	fake := ctor(fakekit.DemoConfig{Token: token, Events: *events, Seed: *seed, Start: time.Now().Add(-*span).UTC(), Span: *span})
-
-	if *secretsFile != "" {
-		keys := make([]string, 0, len(fake.Secrets))
-		for k := range fake.Secrets {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		var b strings.Builder
-		for _, k := range keys {
-			fmt.Fprintf(&b, "%s=%s\n", k, fake.Secrets[k])
-		}
-		if err := writeAtomic(*secretsFile, b.String(), 0o600); err != nil {
-			fmt.Fprintln(stderr, "fakeapi:", err)
-			return 1
-		}
-	}
+	// Listen first: a fake whose credentials name one of its endpoints
+	// (Google's key, its token endpoint) needs its URL.
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "fakeapi:", err)
 		return 1
+	}
+	defer func() { _ = ln.Close() }()
+	fake := ctor(fakekit.DemoConfig{Token: token, Events: *events, Seed: *seed, Start: time.Now().Add(-*span).UTC(), Span: *span, URL: "http://" + ln.Addr().String()})
+
+	for _, f := range []struct {
+		path string
+		kv   map[string]string
+		mode os.FileMode
+	}{{*secretsFile, fake.Secrets, 0o600}, {*settingsFile, fake.Settings, 0o644}} {
+		if f.path == "" {
+			continue
+		}
+		if err := writeAtomic(f.path, keyValues(f.kv), f.mode); err != nil {
+			fmt.Fprintln(stderr, "fakeapi:", err)
+			return 1
+		}
 	}
 	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -138,6 +142,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 			return 0
 		}
 	}
+}
+
+// keyValues is kv as KEY=VALUE lines, sorted.
+func keyValues(kv map[string]string) string {
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, kv[k])
+	}
+	return b.String()
 }
 
 func names() []string {

@@ -40,6 +40,10 @@ type DemoConfig struct {
 	// Start+Span (Start+Span is about now).
 	Start time.Time
 	Span  time.Duration
+	// URL is the fake's base URL, for a vendor whose credentials name an
+	// endpoint of the API (Google's service account key names its token
+	// endpoint); the fake listens there before it is built.
+	URL string
 }
 
 // Demo is a running demo fake with the secrets it accepts.
@@ -49,6 +53,10 @@ type Demo struct {
 	// keys (OP_EVENTS_TOKEN=...); tools/fakeapi writes them to the file
 	// the wodle reads.
 	Secrets map[string]string
+	// Settings are the vendor settings the fake needs besides its base URL
+	// (GWS_DELEGATED_ADMIN=...); tools/fakeapi writes them to the settings
+	// file the demo and the lifecycle test pass to run.sh.
+	Settings map[string]string
 }
 
 // DemoFunc builds a vendor's demo fake; every vendors/<v>/fakeapi exports

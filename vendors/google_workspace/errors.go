@@ -1,0 +1,89 @@
+package googleworkspace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/wodlekit/wodlekit/runtime/httpx"
+)
+
+// APIError is Google's error model:
+// {"error":{"code","message","errors":[{"domain","reason","message"}],"status","details":[{"reason"}]}}.
+type APIError struct {
+	Code    int
+	Message string
+	Status  string
+	// Reasons are errors[].reason and details[].reason, in order.
+	Reasons []string
+}
+
+// ParseAPIError reads Google's error body; ok is false for anything else.
+func ParseAPIError(body []byte) (APIError, bool) {
+	var b struct {
+		Error *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+			Status  string `json:"status"`
+			Errors  []struct {
+				Reason string `json:"reason"`
+			} `json:"errors"`
+			Details []struct {
+				Reason string `json:"reason"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &b) != nil || b.Error == nil {
+		return APIError{}, false
+	}
+	e := APIError{Code: b.Error.Code, Message: b.Error.Message, Status: b.Error.Status}
+	for _, r := range b.Error.Errors {
+		if r.Reason != "" {
+			e.Reasons = append(e.Reasons, r.Reason)
+		}
+	}
+	for _, d := range b.Error.Details {
+		if d.Reason != "" {
+			e.Reasons = append(e.Reasons, d.Reason)
+		}
+	}
+	return e, true
+}
+
+// Has reports whether Google gave one of the reasons.
+func (e APIError) Has(reasons ...string) bool {
+	return slices.ContainsFunc(e.Reasons, func(r string) bool { return slices.Contains(reasons, r) })
+}
+
+// explain adds what to do to a Reports API refusal; the status error stays
+// in the chain, so the event keeps its kind and HTTP status.
+func (m *activities) explain(err error) error {
+	var se *httpx.StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	ae, ok := ParseAPIError(se.Body)
+	if !ok {
+		return err
+	}
+	var fix string
+	switch {
+	case ae.Has("accessNotConfigured", "SERVICE_DISABLED"):
+		fix = "the Admin SDK API is not enabled in the service account's Google Cloud project: enable it (Cloud console > APIs & Services > Library > Admin SDK API) and wait a few minutes"
+	case ae.Has("rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded", "RATE_LIMIT_EXCEEDED"):
+		fix = "the project's Reports API quota is spent: the next run continues; lower GWS_REQUESTS_PER_MINUTE if it keeps happening"
+	case se.Code == http.StatusForbidden:
+		fix = fmt.Sprintf("GWS_DELEGATED_ADMIN (%s) may not read the audit log: use a super admin, or give the admin a role with the Reports privilege", m.admin)
+	case se.Code == http.StatusUnauthorized:
+		fix = "Google refused the access token: check that the key is current and that domain-wide delegation is granted"
+	case se.Code == http.StatusBadRequest && m.customer != "my_customer":
+		fix = fmt.Sprintf("Google refused the query: check GWS_CUSTOMER_ID (%s), or leave it to my_customer", m.customer)
+	case se.Code == http.StatusNotFound:
+		fix = "Google does not know the application " + m.app + " for this account"
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %s", err, fix)
+}

@@ -1,0 +1,163 @@
+package googleworkspace
+
+import (
+	"bytes"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/jsonrec"
+)
+
+// FuzzParseCursor: a saved cursor is refused with an error or survives a
+// save and a reload unchanged, its window a time range with its low mark
+// inside.
+func FuzzParseCursor(f *testing.F) {
+	f.Add([]byte(`{"end":"2026-03-02T11:50:00Z"}`))
+	f.Add([]byte(`{"end":"2026-03-02T11:50:00Z","window":{"start":"2026-03-02T11:40:00Z","end":"2026-03-02T11:55:00Z","page_token":"abc","low":"2026-03-02T11:45:00.123Z"}}`))
+	f.Add([]byte(`{"end":"2026-03-02T11:50:00Z","window":{"start":"2026-03-02T11:40:00Z","end":"2026-03-02T11:30:00Z"}}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c, err := ParseCursor(raw)
+		if err != nil {
+			return
+		}
+		again, err := ParseCursor(mustJSON(c))
+		if err != nil {
+			t.Fatalf("a parsed cursor does not parse again: %v", err)
+		}
+		if !reflect.DeepEqual(mustJSON(c), mustJSON(again)) {
+			t.Fatalf("cursor changed across a save: %s then %s", mustJSON(c), mustJSON(again))
+		}
+		if w := c.Window; w != nil && (w.End.Before(w.Start) || w.Low != nil && (w.Low.Before(w.Start) || w.Low.After(w.End))) {
+			t.Fatalf("accepted a broken window %+v", w)
+		}
+	})
+}
+
+// FuzzParseActivity: an activity's ID parses or is refused, never a
+// panic; the key is the same whether the int64 came as a string or a
+// number.
+func FuzzParseActivity(f *testing.F) {
+	f.Add([]byte(`{"id":{"time":"2026-03-02T16:03:00.000Z","uniqueQualifier":"-4134091092752948702","applicationName":"login"},"events":[{"name":"login_success"}]}`))
+	f.Add([]byte(`{"id":{"time":"2026-03-02T16:03:00.000Z","uniqueQualifier":358068855354,"applicationName":"admin"},"events":[]}`))
+	f.Add([]byte(`{"id":{"time":"x","uniqueQualifier":"1e3"}}`))
+	f.Add([]byte(`{"id":null}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		a, err := ParseActivity(raw)
+		if err != nil {
+			return
+		}
+		if _, err := strconv.ParseInt(a.UniqueQualifier, 10, 64); err != nil {
+			t.Fatalf("uniqueQualifier %q is not canonical", a.UniqueQualifier)
+		}
+		if a.EventType() == "" || !strings.Contains(a.Key(), "/"+a.UniqueQualifier+"/") {
+			t.Fatalf("event type %q, key %q", a.EventType(), a.Key())
+		}
+		// The same activity with the int64 quoted the other way has the
+		// same key.
+		other := bytes.Replace(raw, []byte(`"uniqueQualifier":"`+a.UniqueQualifier+`"`), []byte(`"uniqueQualifier":`+a.UniqueQualifier), 1)
+		if b, err := ParseActivity(other); err == nil && b.Key() != a.Key() {
+			t.Fatalf("key %q as a number, %q as a string", b.Key(), a.Key())
+		}
+	})
+}
+
+// FuzzInt64Text: an int64 as a JSON string or number reads the same.
+func FuzzInt64Text(f *testing.F) {
+	for _, s := range []string{`"123"`, `-9223372036854775808`, `"9223372036854775808"`, `1.5`, `"0x10"`, `null`, `""`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		s, err := Int64Text(raw)
+		if err != nil {
+			return
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || strconv.FormatInt(n, 10) != s {
+			t.Fatalf("%q read as %q", raw, s)
+		}
+		if q, err := Int64Text([]byte(strconv.Quote(s))); err != nil || q != s {
+			t.Fatalf("%q quoted reads %q, %v", s, q, err)
+		}
+	})
+}
+
+// FuzzParseKey: any key text is refused with an error, or accepted with
+// every field a run needs (TestCheckTellsSetupFailuresApart checks that
+// refusals never show the key).
+func FuzzParseKey(f *testing.F) {
+	f.Add([]byte(`{"type":"service_account","client_email":"a@b","client_id":"1","private_key":"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"}`))
+	f.Add([]byte(`{"type":"authorized_user"}`))
+	f.Add([]byte(`{"type":"service_account","private_key":7}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		k, err := ParseKey(raw)
+		if err != nil {
+			return
+		}
+		if k.ClientEmail == "" || k.ClientID == "" || len(k.privateKey) == 0 || checkTokenURI(k.TokenURI) != nil {
+			t.Fatalf("accepted an incomplete key: %v", k)
+		}
+	})
+}
+
+// FuzzErrorBodies: Google's error model and the token endpoint's error
+// read or are refused, never a panic.
+func FuzzErrorBodies(f *testing.F) {
+	f.Add([]byte(`{"error":{"code":403,"message":"m","errors":[{"reason":"accessNotConfigured"}],"status":"PERMISSION_DENIED","details":[{"reason":"SERVICE_DISABLED"}]}}`))
+	f.Add([]byte(`{"error":"unauthorized_client","error_description":"Client is unauthorized"}`))
+	f.Add([]byte(`{"error":null}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if e, ok := ParseAPIError(raw); ok && e.Has() {
+			t.Fatal("Has() with no reason is true")
+		}
+		if code, _, ok := ParseTokenError(raw); ok && code == "" {
+			t.Fatal("an error answer without a code")
+		}
+	})
+}
+
+// FuzzPage: any answer is a page (its nextPageToken a non-empty string or
+// absent) or a decode error, never a panic and never a page without kind.
+func FuzzPage(f *testing.F) {
+	f.Add([]byte(`{"kind":"admin#reports#activities","etag":"e","items":[{"id":{"time":"2026-03-02T16:03:00.000Z","uniqueQualifier":"1","applicationName":"login"}}],"nextPageToken":"t"}`))
+	f.Add([]byte(`{"kind":"admin#reports#activities","etag":"e"}`))
+	f.Add([]byte(`{"kind":"admin#reports#activities","items":null}`))
+	f.Add([]byte(`{"error":{"code":500}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		p, err := jsonrec.Decode(bytes.NewReader(raw), &pageSpec)
+		if err != nil {
+			return
+		}
+		if k, ok := p.String("kind"); !ok || k == "" {
+			t.Fatalf("a page without kind: %s", raw)
+		}
+		tok, err := parseNextToken(p.Meta["nextPageToken"])
+		if err == nil && tok == "" && p.Meta["nextPageToken"] != nil && string(p.Meta["nextPageToken"]) != "null" {
+			t.Fatalf("an empty nextPageToken passed the contract: %s", raw)
+		}
+	})
+}
+
+// FuzzParseLags: GWS_LAG parses into lags of known applications within
+// bounds, or is refused.
+func FuzzParseLags(f *testing.F) {
+	for _, s := range []string{"15m", "drive=1h,login=5m", "x=1m", "1m,1m", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lags, err := ParseLags(s)
+		if err != nil {
+			return
+		}
+		for app, d := range lags {
+			if d < 0 || d > 48*time.Hour || app != "*" && (&Settings{}).LagOf(app) == 10*time.Minute && app != "login" && app != "admin" && app != "token" && app != "saml" && app != "user_accounts" && app != "groups" {
+				t.Fatalf("lag %v for %q", d, app)
+			}
+		}
+	})
+}
