@@ -153,7 +153,7 @@ func (a *API) activity(app string, ts time.Time) []byte {
 
 // build assembles one activity as the API serves it.
 func (a *API) build(app string, ts time.Time, _ string, typ, name string, params []Param) []byte {
-	uq := strconv.FormatInt(a.gen.Int64()-a.gen.Int64(), 10)
+	uq := strconv.FormatInt(int64(a.gen.Uint64()), 10) // negative half the time, as Google's
 	var uqv any = uq
 	if a.gen.IntN(5) == 0 {
 		// Older answers (and other collectors' fixtures) carry the int64

@@ -380,9 +380,9 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) {
 	aud := "http://" + r.Host + TokenPath
 	// The assertion's times come from the client's real clock, whatever
 	// the fake's clock says about events.
-	c, err := verifyAssertion(r.PostForm.Get("assertion"), a.o.PublicKey, aud, time.Now())
-	if err != nil {
-		oauthError(http.StatusBadRequest, "invalid_grant", err.Error())
+	c, refused := verifyAssertion(r.PostForm.Get("assertion"), a.o.PublicKey, aud, time.Now())
+	if refused != "" {
+		oauthError(http.StatusBadRequest, "invalid_grant", refused)
 		return
 	}
 	switch {

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -63,39 +62,39 @@ type Claims struct {
 }
 
 // verifyAssertion checks an RS256 JWT with pub and its audience and
-// lifetime, as Google's token endpoint does; the error reads like
-// Google's error_description.
-func verifyAssertion(jwt string, pub *rsa.PublicKey, aud string, now time.Time) (Claims, error) {
+// lifetime, as Google's token endpoint does; a refusal is Google's
+// error_description, "" when the assertion holds.
+func verifyAssertion(jwt string, pub *rsa.PublicKey, aud string, now time.Time) (Claims, string) {
 	parts := strings.Split(jwt, ".")
 	if len(parts) != 3 {
-		return Claims{}, errors.New("Invalid JWT: not three parts")
+		return Claims{}, "Invalid JWT: not three parts"
 	}
 	var hdr struct {
 		Alg string `json:"alg"`
 		Typ string `json:"typ"`
 	}
 	if err := decodePart(parts[0], &hdr); err != nil || hdr.Alg != "RS256" {
-		return Claims{}, fmt.Errorf("Invalid JWT header (alg %q)", hdr.Alg)
+		return Claims{}, fmt.Sprintf("Invalid JWT header (alg %q)", hdr.Alg)
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil || pub == nil {
-		return Claims{}, errors.New("Invalid JWT Signature.")
+		return Claims{}, "Invalid JWT Signature."
 	}
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
-		return Claims{}, errors.New("Invalid JWT Signature.")
+		return Claims{}, "Invalid JWT Signature."
 	}
 	var c Claims
 	if err := decodePart(parts[1], &c); err != nil {
-		return Claims{}, errors.New("Invalid JWT: claims are not JSON")
+		return Claims{}, "Invalid JWT: claims are not JSON"
 	}
 	switch {
 	case c.Aud != aud:
-		return Claims{}, fmt.Errorf("Invalid JWT: audience %q is not this token endpoint", c.Aud)
+		return Claims{}, fmt.Sprintf("Invalid JWT: audience %q is not this token endpoint", c.Aud)
 	case c.Exp <= now.Unix() || c.Iat > now.Unix()+300 || c.Exp-c.Iat > 3600:
-		return Claims{}, errors.New("Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.")
+		return Claims{}, "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim."
 	}
-	return c, nil
+	return c, ""
 }
 
 func decodePart(s string, v any) error {
