@@ -61,7 +61,7 @@ type App struct {
 
 // Settings are the Google Workspace settings, read under the GWS_ prefix.
 type Settings struct {
-	DelegatedAdmin string        `env:"DELEGATED_ADMIN" help:"Email of the administrator the service account acts for (domain-wide delegation): a super admin, or an admin whose role has the Reports privilege. Required."`
+	DelegatedAdmin string        `env:"DELEGATED_ADMIN, required" help:"Email of the administrator the service account acts for (domain-wide delegation): a super admin, or an admin whose role has the Reports privilege. Required."`
 	CustomerID     string        `env:"CUSTOMER_ID, default=my_customer" help:"Customer ID of the Google Workspace account (Admin console > Account > Account settings); my_customer is the delegated admin's own account."`
 	Lag            string        `env:"LAG" help:"How long before now each window ends, per application, over the defaults (login, admin, token, saml, user_accounts, groups 10m; drive 30m): a duration for every application and/or app=duration pairs, e.g. 15m,drive=1h."`
 	Overlap        time.Duration `env:"OVERLAP, default=10m" help:"How much of the already collected time each window reads again, for events Google makes available later than the lag; duplicates are dropped by activity ID."`
