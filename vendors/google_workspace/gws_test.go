@@ -1,6 +1,7 @@
 package googleworkspace_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -369,6 +370,34 @@ func TestParseLags(t *testing.T) {
 	for _, bad := range []string{"calendar=1h", "login=soon", "-1m", "login=1m,login=2m", "72h"} {
 		if _, err := googleworkspace.ParseLags(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// The key file as Google issues it (indented, several lines) is read from
+// the credentials directory, and on one line from the secrets file.
+func TestKeyFromCredentialsDirectoryAndSecretsFile(t *testing.T) {
+	tb := newTestbed(t, fakeapi.Options{Events: 3}, "GWS_SOURCES", "login")
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, []byte(tb.env["GWS_SERVICE_ACCOUNT_KEY"]), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	creds := t.TempDir()
+	if err := os.WriteFile(filepath.Join(creds, "GWS_SERVICE_ACCOUNT_KEY"), append(pretty.Bytes(), '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secrets := filepath.Join(t.TempDir(), "secrets.env")
+	if err := os.WriteFile(secrets, []byte("# the key, compacted\nGWS_SERVICE_ACCOUNT_KEY="+tb.env["GWS_SERVICE_ACCOUNT_KEY"]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, env := range map[string]wodletest.Env{
+		"credentials directory": tb.env.With("GWS_SERVICE_ACCOUNT_KEY", "", "GWS_CREDENTIALS_DIR", creds),
+		"secrets file":          tb.env.With("GWS_SERVICE_ACCOUNT_KEY", "", "GWS_SECRETS_FILE", secrets),
+	} {
+		res := wodletest.RunAt(t, googleworkspace.New(), env.With("GWS_STATE_DIR", t.TempDir()), func() time.Time { return tb.now })
+		ev := wodletest.ParseLines(t, "google_workspace", res.Stdout)
+		if res.Code != 0 || len(wodletest.Errors(ev)) > 0 || len(wodletest.Records(ev)) != 3 {
+			t.Errorf("%s: exit %d, errors %v, %d records", name, res.Code, wodletest.Errors(ev), len(wodletest.Records(ev)))
 		}
 	}
 }
