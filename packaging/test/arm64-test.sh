@@ -47,7 +47,7 @@ start_fake() {
 	local fw=$1
 	read -r -a fakecmd <<<"$FAKEAPI"
 	"${fakecmd[@]}" -token-file "$fw/fake.token" -addr-file "$fw/fake.addr" -secrets-file "$fw/fake.secrets" \
-		>/dev/null 2>"$fw/fake.err" &
+		-settings-file "$fw/fake.settings" >/dev/null 2>"$fw/fake.err" &
 	fakepid=$!
 	for _ in $(seq 100); do [ -s "$fw/fake.addr" ] || ! kill -0 "$fakepid" 2>/dev/null && break; sleep 0.1; done
 }
@@ -79,6 +79,8 @@ for f in deb rpm; do
 	# A fresh state directory per format: each run collects the whole backlog.
 	env=(env -i PATH=/usr/bin:/bin "${prefix}BASE_URL=$(cat "$fw/fake.addr")" "${prefix}SECRETS_FILE=$fw/fake.secrets"
 		"${prefix}STATE_DIR=$work/state-$f" "${prefix}LOG_FILE=$work/state-$f/log")
+	# Settings the fake needs besides its URL (Google's delegated admin).
+	while IFS= read -r kv; do [ -n "$kv" ] && env+=("$kv"); done <"$fw/fake.settings"
 	check "$f: check passes against the fake API under qemu-aarch64" timeout 120 "${env[@]}" qemu-aarch64 "$bin" check
 	if [ "${WODLE_COLLECT:-1}" = 0 ]; then
 		continue

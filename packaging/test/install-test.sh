@@ -179,18 +179,20 @@ file_safety() {
 }
 
 # The check against a fake API: FAKEAPI is a command with tools/fakeapi's
-# interface (-token-file, -addr-file, -secrets-file; serves until SIGTERM), run
-# on this machine's loopback, which the throwaway root shares. The base URL
-# goes into the settings file and the secrets into the secrets file, as an
-# admin would put them.
+# interface (-token-file, -addr-file, -secrets-file, -settings-file; serves
+# until SIGTERM), run on this machine's loopback, which the throwaway root
+# shares. The base URL and the settings the fake needs (Google's delegated
+# admin) go into the settings file and the secrets into the secrets file, as
+# an admin would put them.
 if [ -n "${FAKEAPI:-}" ]; then
 	read -r -a fakecmd <<<"$FAKEAPI"
 	"${fakecmd[@]}" -token-file "$work/fake.token" -addr-file "$work/fake.addr" -secrets-file "$work/fake.secrets" \
-		>/dev/null 2>"$work/fake.err" &
+		-settings-file "$work/fake.settings" >/dev/null 2>"$work/fake.err" &
 	fakepid=$!
 	for _ in $(seq 100); do [ -s "$work/fake.addr" ] || ! kill -0 "$fakepid" 2>/dev/null && break; sleep 0.1; done
 	if [ -s "$work/fake.addr" ] && [ -s "$work/fake.secrets" ]; then
 		echo "${WODLE_ENV_PREFIX}BASE_URL=$(cat "$work/fake.addr")" >>"$root$conf/$vendor.env"
+		cat "$work/fake.settings" >>"$root$conf/$vendor.env"
 		cat "$work/fake.secrets" >>"$root$conf/secrets.env"
 		check "run.sh check passes against the fake API (settings and secrets from /etc)" \
 			timeout 60 chroot "$root" env -i PATH=/usr/bin:/bin "$wodle/run.sh" check

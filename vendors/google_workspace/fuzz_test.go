@@ -3,6 +3,7 @@ package googleworkspace
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,13 +41,25 @@ func FuzzParseCursor(f *testing.F) {
 
 // FuzzParseActivity: an activity's ID parses or is refused, never a
 // panic; the key is the same whether the int64 came as a string or a
-// number.
+// number; and Int64Text alone reads any int64 text, quoted or not, the
+// same.
 func FuzzParseActivity(f *testing.F) {
 	f.Add([]byte(`{"id":{"time":"2026-03-02T16:03:00.000Z","uniqueQualifier":"-4134091092752948702","applicationName":"login"},"events":[{"name":"login_success"}]}`))
 	f.Add([]byte(`{"id":{"time":"2026-03-02T16:03:00.000Z","uniqueQualifier":358068855354,"applicationName":"admin"},"events":[]}`))
 	f.Add([]byte(`{"id":{"time":"x","uniqueQualifier":"1e3"}}`))
 	f.Add([]byte(`{"id":null}`))
+	f.Add([]byte(`"9223372036854775808"`))
+	f.Add([]byte(`-9223372036854775808`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		if s, err := Int64Text(raw); err == nil {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || strconv.FormatInt(n, 10) != s {
+				t.Fatalf("%q read as %q", raw, s)
+			}
+			if q, err := Int64Text([]byte(strconv.Quote(s))); err != nil || q != s {
+				t.Fatalf("%q quoted reads %q, %v", s, q, err)
+			}
+		}
 		a, err := ParseActivity(raw)
 		if err != nil {
 			return
@@ -62,26 +75,6 @@ func FuzzParseActivity(f *testing.F) {
 		other := bytes.Replace(raw, []byte(`"uniqueQualifier":"`+a.UniqueQualifier+`"`), []byte(`"uniqueQualifier":`+a.UniqueQualifier), 1)
 		if b, err := ParseActivity(other); err == nil && b.Key() != a.Key() {
 			t.Fatalf("key %q as a number, %q as a string", b.Key(), a.Key())
-		}
-	})
-}
-
-// FuzzInt64Text: an int64 as a JSON string or number reads the same.
-func FuzzInt64Text(f *testing.F) {
-	for _, s := range []string{`"123"`, `-9223372036854775808`, `"9223372036854775808"`, `1.5`, `"0x10"`, `null`, `""`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		s, err := Int64Text(raw)
-		if err != nil {
-			return
-		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || strconv.FormatInt(n, 10) != s {
-			t.Fatalf("%q read as %q", raw, s)
-		}
-		if q, err := Int64Text([]byte(strconv.Quote(s))); err != nil || q != s {
-			t.Fatalf("%q quoted reads %q, %v", s, q, err)
 		}
 	})
 }
@@ -105,18 +98,31 @@ func FuzzParseKey(f *testing.F) {
 	})
 }
 
-// FuzzErrorBodies: Google's error model and the token endpoint's error
-// read or are refused, never a panic.
+// FuzzErrorBodies: Google's error model, the token endpoint's error and
+// the GWS_LAG setting read or are refused, never a panic; accepted lags are
+// of known applications and within bounds.
 func FuzzErrorBodies(f *testing.F) {
 	f.Add([]byte(`{"error":{"code":403,"message":"m","errors":[{"reason":"accessNotConfigured"}],"status":"PERMISSION_DENIED","details":[{"reason":"SERVICE_DISABLED"}]}}`))
 	f.Add([]byte(`{"error":"unauthorized_client","error_description":"Client is unauthorized"}`))
 	f.Add([]byte(`{"error":null}`))
+	f.Add([]byte(`15m,drive=1h`))
+	f.Add([]byte(`x=1m`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if e, ok := ParseAPIError(raw); ok && e.Has() {
 			t.Fatal("Has() with no reason is true")
 		}
 		if code, _, ok := ParseTokenError(raw); ok && code == "" {
 			t.Fatal("an error answer without a code")
+		}
+		lags, err := ParseLags(string(raw))
+		if err != nil {
+			return
+		}
+		for app, d := range lags {
+			known := app == "*" || slices.ContainsFunc(Applications, func(a App) bool { return a.Name == app })
+			if d < 0 || d > 48*time.Hour || !known {
+				t.Fatalf("lag %v for %q", d, app)
+			}
 		}
 	})
 }
@@ -138,25 +144,6 @@ func FuzzPage(f *testing.F) {
 		}
 		if tok, ok := p.String("nextPageToken"); ok && tok == "" || p.Meta["nextPageToken"] != nil && !ok && string(p.Meta["nextPageToken"]) != "null" {
 			t.Fatalf("nextPageToken %q passed the contract: %s", p.Meta["nextPageToken"], raw)
-		}
-	})
-}
-
-// FuzzParseLags: GWS_LAG parses into lags of known applications within
-// bounds, or is refused.
-func FuzzParseLags(f *testing.F) {
-	for _, s := range []string{"15m", "drive=1h,login=5m", "x=1m", "1m,1m", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		lags, err := ParseLags(s)
-		if err != nil {
-			return
-		}
-		for app, d := range lags {
-			if d < 0 || d > 48*time.Hour || app != "*" && (&Settings{}).LagOf(app) == 10*time.Minute && app != "login" && app != "admin" && app != "token" && app != "saml" && app != "user_accounts" && app != "groups" {
-				t.Fatalf("lag %v for %q", d, app)
-			}
 		}
 	})
 }

@@ -81,13 +81,14 @@ func check() int {
 }
 
 // fakeAPI mimics tools/fakeapi's interface: it writes the accepted token to
-// -token-file, the secrets the wodle needs to -secrets-file and its base URL to
-// -addr-file, then serves /v1/ping until killed (or for two minutes at most).
+// -token-file, the secrets the wodle needs to -secrets-file (and its other
+// settings, none, to -settings-file) and its base URL to -addr-file, then serves /v1/ping until killed (or for two minutes at most).
 func fakeAPI(args []string) {
 	fl := flag.NewFlagSet("fakeapi", flag.ExitOnError)
 	tokenFile := fl.String("token-file", "", "token file")
 	addrFile := fl.String("addr-file", "", "base URL file")
 	secretsFile := fl.String("secrets-file", "", "secrets file (KEY=VALUE)")
+	settingsFile := fl.String("settings-file", "", "settings file (KEY=VALUE)")
 	_ = fl.Parse(args)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err == nil {
@@ -95,6 +96,9 @@ func fakeAPI(args []string) {
 	}
 	if err == nil {
 		err = os.WriteFile(*secretsFile, []byte("ACME_API_TOKEN="+token+"\n"), 0o600)
+	}
+	if err == nil && *settingsFile != "" {
+		err = os.WriteFile(*settingsFile, nil, 0o644)
 	}
 	if err == nil {
 		err = os.WriteFile(*addrFile, []byte("http://"+ln.Addr().String()+"\n"), 0o644)
