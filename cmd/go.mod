@@ -34,4 +34,5 @@ replace (
 )
 
 replace github.com/wodlekit/wodlekit/vendors/google_workspace => ../vendors/google_workspace
+
 replace github.com/wodlekit/wodlekit/vendors/mimecast => ../vendors/mimecast
