@@ -24,20 +24,25 @@ func (l Limit) String() string { return fmt.Sprintf("%d per %v", l.N, l.Window) 
 // waits only once the budget is really spent, where a token bucket would
 // space every request by Window/N.
 //
-// sent holds the times of the requests of the longest window, on the
-// client's clock, as offsets from base (sorted). A request is recorded
-// when it goes and moved to the time it ended once it is over: the vendor
-// counted it when it arrived, somewhere between the two, so counting from
-// the end keeps us inside the vendor's window whatever the latency. The
-// check and the record are one step under the lock, so concurrent modules
-// sharing a budget can never pass it together.
+// The vendor counts a request when it arrives, somewhere between the
+// moment we send it and the moment its answer ends, so each request is
+// counted where the vendor could count it latest: ended requests at their
+// end (sent holds those times, on the client's clock, as offsets from
+// base, sorted), and requests still in flight (flying) as if they arrived
+// now, since one may still reach the vendor at any moment. Counting an
+// in-flight request at the time it was sent would let a request held up
+// longer than the window (a slow answer, or another module's long wait)
+// land in the same vendor window as the ones sent after it. The check and
+// the record are one step under the lock, so concurrent modules sharing a
+// budget can never pass it together.
 type window struct {
 	limits  []Limit
 	longest time.Duration
 
-	mu   sync.Mutex
-	base time.Time
-	sent []time.Duration
+	mu     sync.Mutex
+	base   time.Time
+	sent   []time.Duration
+	flying int
 }
 
 func newWindow(limits []Limit) *window {
@@ -48,9 +53,9 @@ func newWindow(limits []Limit) *window {
 	return w
 }
 
-// take records a request at now when every limit allows it and returns
-// its time; otherwise it records nothing and returns how long to wait
-// before asking again.
+// take records a request going at now when every limit allows it and
+// returns its time; otherwise it records nothing and returns how long to
+// wait before asking again.
 func (w *window) take(now time.Time) (at, wait time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -58,7 +63,8 @@ func (w *window) take(now time.Time) (at, wait time.Duration) {
 		w.base = now
 	}
 	t := now.Sub(w.base)
-	// Requests older than the longest window constrain nothing any more.
+	// Requests that ended longer ago than the longest window constrain
+	// nothing any more.
 	drop := 0
 	for drop < len(w.sent) && w.sent[drop] <= t-w.longest {
 		drop++
@@ -66,28 +72,40 @@ func (w *window) take(now time.Time) (at, wait time.Duration) {
 	w.sent = slices.Delete(w.sent, 0, drop)
 	next := t
 	for _, l := range w.limits {
-		if n := len(w.sent); n >= l.N {
-			// The N-th most recent request must leave the window first:
-			// the window (next-Window, next] must hold at most N-1.
-			next = max(next, w.sent[n-l.N]+l.Window)
+		// The window (next-Window, next] must hold at most N-1 requests,
+		// so the k oldest must leave it first; in-flight requests are the
+		// newest of all.
+		k := len(w.sent) + w.flying - (l.N - 1)
+		switch {
+		case k <= 0:
+		case k <= len(w.sent):
+			next = max(next, w.sent[k-1]+l.Window)
+		default:
+			// Only the end of a request still in flight frees the budget,
+			// and that end is not known yet: look again shortly.
+			next = max(next, t+inflightPoll(l))
 		}
 	}
 	if next > t {
 		return 0, next - t
 	}
-	i, _ := slices.BinarySearch(w.sent, t)
-	w.sent = slices.Insert(w.sent, i, t)
+	w.flying++
 	return t, 0
 }
 
-// done moves a request taken at at to the time it ended, or forgets it
-// when it was never sent.
+// inflightPoll is how long to wait before looking again when only a
+// request still in flight can free the budget: the budget's own spacing,
+// between 10 ms and a second.
+func inflightPoll(l Limit) time.Duration {
+	return min(max(l.Window/time.Duration(l.N), 10*time.Millisecond), time.Second)
+}
+
+// done records the end of a request taken at at, or forgets it when it
+// was never sent.
 func (w *window) done(at time.Duration, end time.Time, sent bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if i, found := slices.BinarySearch(w.sent, at); found {
-		w.sent = slices.Delete(w.sent, i, i+1)
-	}
+	w.flying--
 	if !sent {
 		return
 	}
