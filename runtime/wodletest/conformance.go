@@ -652,8 +652,11 @@ func sigterm(t *testing.T, h Harness) {
 	in := h.start(t, perModule)
 	// A budget of ten requests a minute is spent long before the backlog
 	// is: the run then waits for the window, and the signal lands
-	// mid-backlog however fast the machine.
-	env := in.env.With(in.v.EnvPrefix+"REQUESTS_PER_MINUTE", "10")
+	// mid-backlog however fast the machine. The run deadline must leave
+	// room for that wait: with the suite's 60 s, a wait for a 60 s window
+	// does not fit, the modules stop at once with stopped_by "deadline",
+	// and on a loaded machine the run ended before the signal came.
+	env := in.env.With(in.v.EnvPrefix+"REQUESTS_PER_MINUTE", "10").With(in.v.EnvPrefix+"MAX_RUNTIME", "10m")
 	cmd, sc := processRun(t, h, env)
 	var got bytes.Buffer
 	for lines := 0; lines < h.PageSize && sc.Scan(); lines++ {
