@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -266,6 +267,8 @@ type memRun struct {
 	env  map[string]string
 	root string
 	pid  int
+	// full makes every state write fail from now on, as a full disk does.
+	full atomic.Bool
 }
 
 func newMemRun(t *testing.T, v Vendor, kv ...string) *memRun {
@@ -305,6 +308,16 @@ func (r *memRun) runIO(io IO, args ...string) memResult {
 	io.Args, io.Stdout, io.Stderr = args, out, &errb
 	io.Lookup = func(k string) (string, bool) { v, ok := r.env[k]; return v, ok }
 	io.ProcRoot, io.PID = r.root, r.pid
+	observe := io.stateHook
+	io.stateHook = func(step string, f *os.File) error {
+		if step == "written" && r.full.Load() {
+			return syscall.ENOSPC
+		}
+		if observe != nil {
+			return observe(step, f)
+		}
+		return nil
+	}
 	code := Run(r.v, io)
 	res := memResult{code: code, stderr: errb.String()}
 	sc := bufio.NewScanner(bytes.NewReader(out.Bytes()))
@@ -469,12 +482,75 @@ func TestForeignStateIsAConfigError(t *testing.T) {
 	}
 }
 
-// blockWrites makes every later state write fail, as a full disk does: the
-// writer must replace path.prev.tmp, and a non-empty directory there cannot
-// be removed (even by root).
-func blockWrites(t *testing.T, dir string) {
-	if err := os.MkdirAll(filepath.Join(dir, "default.state.json.prev.tmp", "x"), 0o755); err != nil {
-		t.Fatal(err)
+// Pages are written unsynced between syncs (state.durableEvery); the run's
+// end syncs whatever it wrote last, so only a power cut during a run can
+// take back any of its commits. The clock stands still: no periodic sync.
+func TestRunEndsWithTheStateSynced(t *testing.T) {
+	for _, mode := range []string{"immediate", "next-run"} {
+		t.Run(mode, func(t *testing.T) {
+			r := newMemRun(t, memVendor(&memModule{name: "a", n: 40, size: 5}, &memModule{name: "b", n: 40, size: 5}),
+				"ACME_COMMIT", mode).under(fakeProc(t, boot1, managerTree...))
+			var mu sync.Mutex
+			var steps []string
+			io := IO{Now: func() time.Time { return time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC) }}
+			io.stateHook = func(step string, _ *os.File) error {
+				mu.Lock()
+				defer mu.Unlock()
+				steps = append(steps, step)
+				return nil
+			}
+			res := r.runIO(io)
+			if res.code != 0 || len(res.records) != 80 {
+				t.Fatalf("exit %d, %d records: %s %v", res.code, len(res.records), res.stderr, res.lines)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			renamed, synced, unsynced := -1, -1, 0
+			for i, s := range steps {
+				switch s {
+				case "renamed":
+					renamed = i
+				case "synced", "current synced":
+					synced = i
+				case "written":
+					unsynced++
+				}
+			}
+			if synced < renamed {
+				t.Fatalf("the last write (step %d) is not synced after it (last sync step %d): %v", renamed, synced, steps)
+			}
+			if unsynced < 10 {
+				t.Fatalf("only %d writes for 16 pages: %v", unsynced, steps)
+			}
+		})
+	}
+}
+
+// A run whose last writes cannot be synced says so and fails: its events
+// were delivered and its cursors written, but a power cut could take them
+// back, which the admin must know.
+func TestUnsyncedEndIsAnError(t *testing.T) {
+	r := newMemRun(t, memVendor(&memModule{name: "a", n: 40, size: 5}))
+	io := IO{Now: func() time.Time { return time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC) }}
+	io.stateHook = func(step string, _ *os.File) error {
+		if step == "current synced" {
+			return syscall.EIO
+		}
+		return nil
+	}
+	res := r.runIO(io)
+	var errs []string
+	for _, l := range res.lines {
+		if l["event_type"] == "error" {
+			errs = append(errs, fmt.Sprint(l["error_kind"], ": ", l["error_message"]))
+		}
+	}
+	if res.code != ExitFailed || len(res.records) != 40 || len(errs) != 1 ||
+		!strings.HasPrefix(errs[0], "state: ") || !strings.Contains(errs[0], "may not be on disk") {
+		t.Fatalf("exit %d, %d records, errors %q", res.code, len(res.records), errs)
+	}
+	if c := string(r.state().Modules["a"].Cursor); c != "40" {
+		t.Fatalf("cursor %s, want 40 (written, only not synced)", c)
 	}
 }
 
@@ -484,7 +560,7 @@ func TestFullDiskDeliversNothingRunAfterRun(t *testing.T) {
 		t.Fatalf("exit %d records %d", res.code, len(res.records))
 	}
 	r.v = memVendor(&memModule{name: "a", n: 60, size: 5}, &memModule{name: "b", n: 60, size: 5})
-	blockWrites(t, r.dir)
+	r.full.Store(true)
 	for run := 1; run <= 3; run++ {
 		res := r.run()
 		if len(res.records) != 0 {
@@ -494,9 +570,7 @@ func TestFullDiskDeliversNothingRunAfterRun(t *testing.T) {
 			t.Fatalf("run %d: exit %d lines %v", run, res.code, res.lines)
 		}
 	}
-	if err := os.RemoveAll(filepath.Join(r.dir, "default.state.json.prev.tmp")); err != nil {
-		t.Fatal(err)
-	}
+	r.full.Store(false)
 	if res := r.run(); res.code != 0 || strings.Join(res.records, ",") != ids("a", 31, 60)+","+ids("b", 31, 60) &&
 		strings.Join(res.records, ",") != ids("b", 31, 60)+","+ids("a", 31, 60) && len(res.records) != 60 {
 		t.Fatalf("after the disk is freed: exit %d records %v", res.code, res.records)
@@ -511,7 +585,7 @@ func TestStateFailureStopsEveryModule(t *testing.T) {
 	// slower, so b has more to deliver when a's save fails.
 	a := &memModule{name: "a", n: 100, size: 5, before: func(page int) {
 		if page == 2 {
-			once.Do(func() { blockWrites(t, r.dir) })
+			once.Do(func() { r.full.Store(true) })
 		}
 	}}
 	b := &memModule{name: "b", n: 100, size: 5, delay: 20 * time.Millisecond}

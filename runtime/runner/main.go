@@ -56,6 +56,8 @@ type IO struct {
 	// pageLimit replaces config.StdoutPageLimit in tests (0: keep it), so
 	// the output limit is tried without writing 63 MiB.
 	pageLimit int64
+	// stateHook is state.Options.Hook for tests: a full disk on demand.
+	stateHook func(step string, tmp *os.File) error
 }
 
 func (io IO) procRoot() string {
@@ -484,7 +486,7 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 		return ExitFailed
 	}
 	defer func() { _ = release() }()
-	store, notices, err := state.Open(s.cfg.StateFile, state.Options{Vendor: v.Name, Instance: s.cfg.Instance, RecentMax: v.DedupWindow, Now: io.Now})
+	store, notices, err := state.Open(s.cfg.StateFile, state.Options{Vendor: v.Name, Instance: s.cfg.Instance, RecentMax: v.DedupWindow, Now: io.Now, Hook: io.stateHook})
 	if errors.Is(err, state.ErrForeign) {
 		fatal(v, io, s, kindConfig, err.Error())
 		return ExitUsage
@@ -550,6 +552,18 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 	if !c.saved() {
 		fatal(v, io, s, kindState, "recording the previous run's outcome: "+c.beginErr.Error())
 		return ExitFailed
+	}
+	if saves {
+		// Pages were written as they were delivered but synced only now
+		// and then; the run's end makes all of them durable.
+		if err := store.Sync(); err != nil {
+			if !c.halted.Load() { // a failed commit was reported already
+				c.emitError("runtime", kindState, 0, c.scrub(err.Error())+
+					"; the cursors are written but may not be on disk: a power cut before the system flushes them replays this run")
+			}
+			s.log.Error("state could not be synced", "err", err)
+			return ExitFailed
+		}
 	}
 	if c.sinkFailed != nil {
 		s.log.Error("events could not be delivered", "err", c.sinkFailed)

@@ -172,9 +172,9 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 	pageIDs := map[string]struct{}{}
 	var known []bool
 	// The state of a delivered page is written while the next page is
-	// fetched: the fsyncs then cost no wall time, and the next page is
-	// delivered only once that write succeeded, so a crash still replays
-	// at most the page in flight.
+	// fetched, and the next page is delivered only once that write
+	// succeeded, so a kill still replays at most the page in flight (a
+	// power cut: at most state.durableEvery of pages, see Store.Commit).
 	var inflight chan error
 	waitCommit := func() bool {
 		if inflight == nil {

@@ -73,6 +73,11 @@ type Options struct {
 	RecentMax int
 	// Now is the clock, replaceable so tests get stable timestamps; nil means time.Now.
 	Now func() time.Time
+	// Hook is for tests only (nil in production): it is called at each
+	// step of a write ("written", "synced", "current synced", "prev",
+	// "renamed"), and an error it returns fails the write there, as a
+	// full disk would.
+	Hook func(step string, tmp *os.File) error
 }
 
 // Notice is something Open had to do that the runner must report as an event
@@ -132,6 +137,11 @@ type Store struct {
 	wmu     sync.Mutex // serialises file writes
 	written uint64     // generation of the newest snapshot on disk
 	wbuf    []byte     // the snapshot being written, reused (guarded by wmu)
+	// durable says the file at path is on disk itself, not only in the
+	// page cache; false after Open, which cannot know. synced is when the
+	// last write was synced. Both are guarded by wmu.
+	durable bool
+	synced  time.Time
 
 	// hook lets tests fail or observe the write at each step; nil in production.
 	hook func(step string, tmp *os.File) error
@@ -197,6 +207,7 @@ func Open(path string, o Options) (*Store, []Notice, error) {
 		instance: o.Instance,
 		max:      o.RecentMax,
 		now:      o.Now,
+		hook:     o.Hook,
 		modules:  make(map[string]*modState),
 	}
 	if s.max == 0 {
@@ -514,11 +525,23 @@ func (s *Store) Save() error {
 	s.updated = s.now().UTC()
 	gen := s.changedLocked()
 	s.mu.Unlock()
-	return s.persist(gen)
+	return s.persist(gen, true)
 }
 
-// Commit records a page handed to the sink and makes it durable before
-// returning, so a crash afterwards never replays more than the next page.
+// Sync makes every change written so far durable (fsync), writing what was
+// not written yet: a run calls it once its modules stopped, so that only a
+// power cut during a run can take back any of its commits.
+func (s *Store) Sync() error {
+	s.mu.RLock()
+	gen := s.gen
+	s.mu.RUnlock()
+	return s.persist(gen, true)
+}
+
+// Commit records a page handed to the sink and writes it before returning,
+// so a kill at any moment afterwards never replays more than the next page;
+// it reaches the disk itself (fsync) when the last synced write is
+// durableEvery old, so a power cut replays at most that long of pages.
 // After Begin with an owner it records the page as pending instead.
 // A nil cursor clears the module's cursor; ids join the bounded window.
 func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) error {
@@ -551,7 +574,7 @@ func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) erro
 	s.updated = now
 	gen := s.changedLocked()
 	s.mu.Unlock()
-	return s.persist(gen)
+	return s.persist(gen, false)
 }
 
 // Reset forgets module's cursor and window ("" forgets every module), so the
@@ -569,7 +592,7 @@ func (s *Store) Reset(module string) error {
 	s.updated = s.now().UTC()
 	gen := s.changedLocked()
 	s.mu.Unlock()
-	return s.persist(gen)
+	return s.persist(gen, true)
 }
 
 // Snapshot returns a deep copy for display; later commits do not change it.

@@ -384,19 +384,42 @@ func TestUnreadableStateIsAnError(t *testing.T) {
 	}
 }
 
-func TestPrevKeptOnEveryCommit(t *testing.T) {
+// .prev is always the newest synced file before the current one: a file
+// written without fsync may be empty after a power cut, so it never
+// becomes the copy that Open falls back to.
+func TestPrevIsTheNewestSyncedCopy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.json")
-	s, _ := mustOpen(t, path, opts())
-	mustCommit(t, s, "m", "1")
+	clock := fixed
+	o := opts()
+	o.Now = func() time.Time { return clock }
+	s, _ := mustOpen(t, path, o)
+	prevHolds := func(when, cursor string) {
+		t.Helper()
+		prev, _ := os.ReadFile(path + ".prev")
+		if !bytes.Contains(prev, []byte(`"cursor":`+cursor)) {
+			t.Fatalf("%s: .prev holds %s, want cursor %s", when, prev, cursor)
+		}
+	}
+	mustCommit(t, s, "m", "1") // synced: the first write
 	if _, err := os.Stat(path + ".prev"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(".prev after first write")
 	}
-	mustCommit(t, s, "m", "2")
-	mustCommit(t, s, "m", "3")
-	prev, _ := os.ReadFile(path + ".prev")
-	if !bytes.Contains(prev, []byte(`"cursor":2`)) {
-		t.Fatalf(".prev is not the previous commit: %s", prev)
+	mustCommit(t, s, "m", "2") // not synced
+	mustCommit(t, s, "m", "3") // not synced
+	prevHolds("two commits within a second", "1")
+	clock = clock.Add(durableEvery)
+	mustCommit(t, s, "m", "4") // synced
+	prevHolds("a synced commit after unsynced ones", "1")
+	mustCommit(t, s, "m", "5")
+	prevHolds("a commit after a synced one", "4")
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
 	}
+	prevHolds("a save after an unsynced commit", "4")
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	prevHolds("a save after a save", "5")
 	if fi, err := os.Stat(path + ".prev"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatal(".prev mode", err)
 	}
@@ -477,7 +500,10 @@ func TestCrashAtEveryStepLeavesLoadableState(t *testing.T) {
 func TestFailedWriteKeepsOldFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.json")
-	s, _ := mustOpen(t, path, opts())
+	o := opts()
+	clock := fixed
+	o.Now = func() time.Time { clock = clock.Add(durableEvery); return clock } // every write synced
+	s, _ := mustOpen(t, path, o)
 	mustCommit(t, s, "m", `"good"`, "a")
 	before, _ := os.ReadFile(path)
 	for _, step := range []string{"written", "synced", "prev"} {

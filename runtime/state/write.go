@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/wodlekit/wodlekit/runtime/safefs"
 )
@@ -35,24 +36,46 @@ func (s *Store) readFile(path string) ([]byte, error) {
 	return s.dir.ReadFile(filepath.Base(path))
 }
 
-// persist returns once a snapshot of generation gen or newer is on disk.
-// The snapshot is taken when the write starts, not when the change was
-// made: a committer that waited for another's write finds its change
-// written with it, or writes every change made meanwhile in one file
-// (group commit). Each caller still returns only when its own change is
-// durable, or with the error of a write that should have made it so.
-func (s *Store) persist(gen uint64) error {
+// durableEvery is how often a page's commit also reaches the disk itself
+// (fsync) rather than the page cache only. A commit that is not synced
+// already survives a kill of the process at any moment (the kernel owns
+// the written file); only a power cut or kernel crash can take it back, and
+// then the store resumes from the newest synced copy, which is never ahead
+// of delivery: at most this long of pages, plus the run's pending part that
+// a restarted wazuh-modulesd discards anyway, is collected again. Syncing
+// every page cost most of a backlog's run time (two fsyncs a page).
+const durableEvery = time.Second
+
+// persist returns once a snapshot of generation gen or newer is written,
+// and on disk itself when sync is set or the last synced write is
+// durableEvery old. The snapshot is taken when the write starts, not when
+// the change was made: a committer that waited for another's write finds
+// its change written with it, or writes every change made meanwhile in one
+// file (group commit). Each caller still returns only when its own change
+// is written, or with the error of a write that should have written it.
+func (s *Store) persist(gen uint64, sync bool) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if gen <= s.written {
+		if !sync || s.durable {
+			return nil
+		}
+		if err := s.syncCurrent(); err != nil {
+			return fmt.Errorf("state %s: %w", s.path, err)
+		}
 		return nil
 	}
 	s.mu.Lock()
 	cur := s.gen
 	data := s.snapshotLocked()
+	now := s.now()
 	s.mu.Unlock()
-	if err := s.writeAtomic(data); err != nil {
+	sync = sync || now.Sub(s.synced) >= durableEvery
+	if err := s.writeAtomic(data, sync); err != nil {
 		return fmt.Errorf("state %s: %w", s.path, err)
+	}
+	if sync {
+		s.synced = now
 	}
 	s.written = cur
 	return nil
@@ -67,8 +90,10 @@ func (s *Store) step(name string, f *os.File) error {
 
 // writeAtomic guarantees that at every instant either the old or the new
 // file is complete at path (or, on filesystems without hard links, at
-// path.prev, which Open falls back to).
-func (s *Store) writeAtomic(data []byte) (err error) {
+// path.prev, which Open falls back to), and that path.prev is always a
+// synced file: a write that is not synced (sync false) may be lost or
+// zeroed by a power cut, so it never becomes the previous copy.
+func (s *Store) writeAtomic(data []byte, sync bool) (err error) {
 	base := filepath.Base(s.path)
 	f, tmp, err := s.dir.CreateTemp(base + ".tmp-")
 	if err != nil {
@@ -89,29 +114,74 @@ func (s *Store) writeAtomic(data []byte) (err error) {
 	if err = s.step("written", f); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if sync {
+		if err = f.Sync(); err != nil {
+			return err
+		}
 	}
 	closed = true
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = s.step("synced", nil); err != nil {
-		return err
+	if sync {
+		if err = s.step("synced", nil); err != nil {
+			return err
+		}
 	}
-	if err = s.keepPrevious(); err != nil {
-		return fmt.Errorf("keeping previous copy: %w", err)
-	}
-	if err = s.step("prev", nil); err != nil {
-		return err
+	// A file not known to be synced (written unsynced, or found by Open)
+	// is replaced without becoming the previous copy, which then stays
+	// the older synced one.
+	if s.durable {
+		if err = s.keepPrevious(); err != nil {
+			return fmt.Errorf("keeping previous copy: %w", err)
+		}
+		if err = s.step("prev", nil); err != nil {
+			return err
+		}
 	}
 	if err = s.dir.Rename(tmp, base); err != nil {
 		return err
 	}
+	s.durable = false
 	if err = s.step("renamed", nil); err != nil {
 		return err
 	}
-	return s.syncDir()
+	if !sync {
+		return nil
+	}
+	if err = s.syncDir(); err != nil {
+		return err
+	}
+	s.durable = true
+	return nil
+}
+
+// syncFile makes the file name (if any) durable, and says so to the hook.
+func (s *Store) syncFile(name string) error {
+	f, err := s.dir.OpenFile(name, os.O_RDONLY)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", f.Name(), err)
+	}
+	return s.step("current synced", f)
+}
+
+// syncCurrent makes the newest write durable without writing it again.
+func (s *Store) syncCurrent() error {
+	if err := s.syncFile(filepath.Base(s.path)); err != nil {
+		return err
+	}
+	if err := s.syncDir(); err != nil {
+		return err
+	}
+	s.durable, s.synced = true, s.now()
+	return nil
 }
 
 // keepPrevious hard-links the current file to path.prev through a temporary
