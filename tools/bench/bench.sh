@@ -17,7 +17,14 @@ mkdir -p .bench
 go build -o .bench/benchrun ./tools/fakeapi/benchrun
 (cd cmd && go build -trimpath -tags wodlekit_cpuprofile -o ../.bench/onepassword-wodle-prof ./onepassword)
 rm -f .bench/cpu-*.pprof
-./.bench/benchrun -bin bin/onepassword-wodle \
+# BENCH_FSYNC_DELAY_US=5000 makes every fsync 5 ms slower, as on a spinning
+# disk or a network volume (strace's fault injection; needs strace >= 5.3).
+wrap=()
+if [ -n "${BENCH_FSYNC_DELAY_US:-}" ]; then
+	command -v strace >/dev/null || { echo "bench: BENCH_FSYNC_DELAY_US needs strace (apt-get install strace)" >&2; exit 2; }
+	wrap=(strace -f --seccomp-bpf -o /dev/null -e trace=fsync -e "inject=fsync:delay_exit=${BENCH_FSYNC_DELAY_US}")
+fi
+"${wrap[@]}" ./.bench/benchrun -bin bin/onepassword-wodle \
 	-sizes "${BENCH_SIZES:-10000,60000,100000,1000000}" \
 	-runs "${BENCH_RUNS:-1}" -compare "${BENCH_COMPARE-60000}" \
 	-profile-bin .bench/onepassword-wodle-prof -profile-dir .bench \
