@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -77,9 +76,7 @@ func (io IO) pid() int {
 // Main runs a vendor binary and returns its exit status:
 // `os.Exit(runner.Main(onepassword.New))`.
 func Main(newVendor func() Vendor) int {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(MemoryLimit)
-	}
+	setMemoryDefaults(os.LookupEnv)
 	if path := os.Getenv(CPUProfileEnv); path != "" {
 		stop, err := startCPUProfile(path)
 		if err != nil {
@@ -92,21 +89,6 @@ func Main(newVendor func() Vendor) int {
 		Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Lookup: os.LookupEnv,
 	})
 }
-
-// MemoryLimit is the soft memory limit of a run unless the administrator
-// set GOMEMLIMIT. A run with default settings keeps about 4 MiB of live
-// heap (two page bodies of about a megabyte, a 256 KiB line chunk, the
-// state's recent IDs and its encoding, the decoder's tables, the HTTP
-// client) and the Go runtime's own memory counts too (about 5 MiB:
-// metadata, stacks, a profiling table); 16 MiB costs no CPU on make
-// bench's mix and keeps the heap from doubling past the live pages when
-// pages are large (a thousand records at the 60 KB line budget make 60 MB
-// bodies), where GOGC alone would let it grow to twice their size.
-// Measured on that mix (60,000 events, CPU seconds, peak RSS): 24 MiB
-// 0.32-0.34 s, 18.6-20.0 MiB; 16 MiB 0.32-0.34 s, 18.0-18.2 MiB; 14 MiB
-// 0.37-0.39 s, 16.9-17.3 MiB; 12 MiB 0.61-0.64 s, 15.7-15.9 MiB, the
-// collector running almost without pause.
-const MemoryLimit = 16 << 20
 
 // CPUProfileEnv names a file to write a CPU profile of the whole process
 // to (`go tool pprof`), for make bench. It is read from the environment the

@@ -15,7 +15,8 @@ import (
 // buffers and as much dead memory before each collection. So the run
 // reuses a fixed number of bodies and one line buffer. A body comes with
 // the decoder's tables (jsonrec.Scratch: the page's Items, captured
-// fields, big-integer offsets), which live exactly as long as its records.
+// fields, big-integer offsets) and the vendor's Records (PageRecords),
+// which live exactly as long as its records.
 //
 // The release protocol: a module's Fetch carries a lease (pageLease); the
 // first FetchPage of that Fetch takes a body from the run's pool when the
@@ -25,22 +26,27 @@ import (
 // copies) and its cursor copied for the state write (the recent IDs are
 // strings of their own). A prefetched page holds its body until it is
 // delivered in turn; every way out of a module gives its leases back.
-// IO.PoisonPages overwrites every body given back and empties its tables,
-// so that any breach shows in the output; the test kit sets it on every
-// run.
+// IO.PoisonPages overwrites every body given back and empties its tables
+// and records, so that any breach shows in the output; the test kit sets
+// it on every run.
 //
 // Lines are encoded into one buffer for the whole run, delivered to the
 // sink in chunks (deliverChunk) rather than a page at a time.
 
-// pageBodies is the number of bodies of a run: two let one module encode
-// while another reads its next page, and modules beyond that wait for a
-// body (a millisecond or two per page) rather than double the memory.
-const pageBodies = 2
+// pageBodies is the number of bodies of a run. One is enough: a body is
+// taken only once an answer arrives, so every module's requests (and the
+// vendor's time to answer them, most of a page's wall time against a real
+// API) still overlap, and only reading, decoding and encoding a page, a
+// few milliseconds of CPU, take turns; on make bench's mix a second body
+// cost 1.0-1.3 MiB of peak RSS (a megabyte of body and tables, and the
+// heap grown to twice that) for no measurable CPU or wall time.
+const pageBodies = 1
 
-// pageBuffer is the memory of one page: its body and the decoder's
-// tables (jsonrec.Scratch).
+// pageBuffer is the memory of one page: its body, the decoder's tables
+// (jsonrec.Scratch) and the vendor's records (PageRecords).
 type pageBuffer struct {
 	scratch jsonrec.Scratch
+	records []Record
 }
 
 // pageBuffers is the run's pool of page bodies.
@@ -64,6 +70,9 @@ type pageLease struct {
 	// taken is set once a page was decoded into body: a second FetchPage
 	// in the same Fetch decodes into new memory.
 	taken bool
+	// recordsTaken is set once PageRecords lent body's records: a second
+	// call in the same Fetch gets new memory, not the same slice again.
+	recordsTaken bool
 }
 
 // lease starts the lease of one Fetch; nil pools lend nothing.
@@ -94,6 +103,7 @@ func (l *pageLease) release() {
 	l.body = nil
 	if l.pool.poison {
 		b.scratch.Wipe('#')
+		clear(b.records[:cap(b.records)])
 	}
 	l.pool.slots <- b
 }
@@ -132,12 +142,36 @@ func decodePage(ctx context.Context, body io.Reader, size int64, spec *jsonrec.S
 	return p, nil
 }
 
+// PageRecords returns n zeroed records for the page a Fetch builds from
+// what FetchPage decoded: the records kept with that page's body when the
+// Fetch has one (they point into the body, so they live exactly as long),
+// new memory otherwise (the check command, a Fetch without FetchPage, a
+// second call in one Fetch). A thousand-record page allocated 104 KB of
+// them, the largest garbage of a run left.
+func PageRecords(ctx context.Context, n int) []Record {
+	l, _ := ctx.Value(pageLeaseKey{}).(*pageLease)
+	if l == nil || l.body == nil || l.recordsTaken {
+		return make([]Record, n)
+	}
+	l.recordsTaken = true
+	b := l.body
+	if cap(b.records) < n {
+		b.records = make([]Record, n)
+		return b.records
+	}
+	b.records = b.records[:n]
+	clear(b.records)
+	return b.records
+}
+
 // deliverChunk is how many bytes of lines the runner gathers before
 // handing them to the sink: a page's lines (a megabyte or more) need not
 // all be in memory at once, only all delivered before its cursor is saved.
 // A sink error midway leaves the cursor before the page, which is sent
-// again whole next run (at least once, as with a partial write).
-const deliverChunk = 256 << 10
+// again whole next run (at least once, as with a partial write). 64 KiB
+// writes to stdout's 1 MiB pipe cost no measurable CPU over 256 KiB ones
+// and keep the buffer at about 128 KiB with the default line budget.
+const deliverChunk = 64 << 10
 
 // endPage delivers the last chunk of a page's lines; when earlier chunks
 // went out already, an empty last chunk still waits for the sink to take

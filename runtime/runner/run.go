@@ -278,7 +278,9 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		size := 0
 		var derr error
 		clear(pageIDs)
-		var ids []string
+		// Sized once: grown by append, a page's IDs left twice their
+		// size in garbage (a tenth of a run's).
+		ids := make([]string, 0, len(pg.Records))
 		pageEvents := 0
 		// The state's recent IDs, looked up for the whole page at once.
 		known = known[:0]

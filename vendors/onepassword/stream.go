@@ -72,7 +72,7 @@ func (s *stream) Fetch(ctx context.Context, req runner.PageRequest) (*runner.Pag
 	if err != nil {
 		return nil, fmt.Errorf("encode cursor: %w", err)
 	}
-	out := &runner.Page{Next: next, More: more, Records: make([]runner.Record, len(page.Items))}
+	out := &runner.Page{Next: next, More: more, Records: runner.PageRecords(ctx, len(page.Items))}
 	for i, it := range page.Items {
 		out.Records[i] = runner.Record{Raw: it.Raw, ID: it.Fields[0], EventType: s.eventType, Shape: it.Shape}
 	}
