@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +143,26 @@ func TestCheckRefusesAWrongHook(t *testing.T) {
 	code := Run(v, IO{Args: []string{"check"}, Stdout: &out, Stderr: &out, Lookup: lookup})
 	if code == ExitOK || !strings.Contains(out.String(), "has a method Check") {
 		t.Fatalf("exit %d: %s", code, out.String())
+	}
+}
+
+// Run skips kong when there are no arguments (how wazuh-modulesd starts
+// the binary): kong must read no arguments as the default command with
+// every flag unset, or the two ways would differ.
+func TestNoArgumentsAreTheDefaultRun(t *testing.T) {
+	var c cli
+	parser, err := newParser(validVendor(), IO{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kctx, err := parser.Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kctx.Command(); got != "run" {
+		t.Errorf("no arguments: command %q, want run", got)
+	}
+	if !reflect.DeepEqual(c.Run, runFlags{}) {
+		t.Errorf("no arguments: flags %+v, want all unset (runCollect gets runFlags{} without kong)", c.Run)
 	}
 }
