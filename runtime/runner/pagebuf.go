@@ -38,7 +38,7 @@ import (
 // vendor's time to answer them, most of a page's wall time against a real
 // API) still overlap, and only reading, decoding and encoding a page, a
 // few milliseconds of CPU, take turns; on make bench's mix a second body
-// cost 1.0-1.3 MiB of peak RSS (a megabyte of body and tables, and the
+// cost 0.8-1.3 MiB of peak RSS (a megabyte of body and tables, and the
 // heap grown to twice that) for no measurable CPU or wall time.
 const pageBodies = 1
 
