@@ -31,12 +31,14 @@ func BenchmarkDecodePage(b *testing.B) {
 	spec := &Spec{Arrays: map[string]string{"items": "signinattempt"}, Fields: []string{"uuid", "timestamp"}}
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
+	cpu := cpuClock()
 	for b.Loop() {
 		p, err := Decode(bytes.NewReader(page), spec)
 		if err != nil || len(p.Items) != 1000 {
 			b.Fatalf("%d records, %v", len(p.Items), err)
 		}
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(len(page))/1000, "bytes/record")
 }
@@ -49,12 +51,14 @@ func BenchmarkDecodeReusing(b *testing.B) {
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
 	var s Scratch
+	cpu := cpuClock()
 	for b.Loop() {
 		p, err := s.Decode(bytes.NewReader(page), spec, int64(len(page)))
 		if err != nil || len(p.Items) != 1000 {
 			b.Fatalf("%d records, %v", len(p.Items), err)
 		}
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 }
 
@@ -136,12 +140,14 @@ func BenchmarkDecodeOnePassword(b *testing.B) {
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
 	var s Scratch
+	cpu := cpuClock()
 	for b.Loop() {
 		p, err := s.Decode(bytes.NewReader(page), spec, int64(len(page)))
 		if err != nil || len(p.Items) != 1000 {
 			b.Fatalf("%d records, %v", len(p.Items), err)
 		}
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(len(page))/1000, "bytes/record")
 }
