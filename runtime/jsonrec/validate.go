@@ -48,15 +48,19 @@ func validate(b []byte) error {
 	return nil
 }
 
+// skipSpace returns the index of the first byte from b[i] on that is not
+// JSON whitespace. Every whitespace byte is <= ' ', so the usual byte after
+// a token (a quote, a digit, a bracket, a comma) is passed on one compare,
+// without the table's dependent load.
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && space[b[i]] {
+	for i < len(b) && b[i] <= ' ' && space[b[i]] {
 		i++
 	}
 	return i
 }
 
-// space marks JSON's whitespace: one load per byte after every token
-// rather than four comparisons.
+// space marks JSON's whitespace: one load per byte rather than four
+// comparisons, for the bytes <= ' '.
 var space = [256]bool{' ': true, '\n': true, '\r': true, '\t': true}
 
 // scan validates the value starting at d.buf[i] (no whitespace before it)
@@ -283,11 +287,15 @@ const (
 // stringStops has the high bit set in the first byte of x (little endian)
 // that ends a run of plain string bytes: a quote, a backslash or a control
 // character. Borrows only run upwards, so the lowest flagged byte is exact
-// even where higher ones are false positives.
+// even where higher ones are false positives. x^0x02 maps the quote (0x22)
+// to 0x20 and the control characters onto themselves, so one less-than
+// test (< 0x21) finds both; neither xor changes a byte's high bit, so one
+// &^x drops the bytes >= 0x80 (plain, whatever their UTF-8) for both tests:
+// seven operations instead of fourteen.
 func stringStops(x uint64) uint64 {
-	q := x ^ (lsb * '"')
-	s := x ^ (lsb * '\\')
-	return ((q - lsb) &^ q & msb) | ((s - lsb) &^ s & msb) | ((x - lsb*0x20) &^ x & msb)
+	q := x ^ (lsb * 0x02) // the quote becomes 0x20, control bytes stay below it
+	s := x ^ (lsb * '\\') // the backslash becomes 0
+	return ((q - lsb*0x21) | (s - lsb)) &^ x & msb
 }
 
 // plainEnd returns the index of the first byte after b[i] == '"' that
@@ -295,11 +303,12 @@ func stringStops(x uint64) uint64 {
 // a string without escapes, the usual case, which the scanner takes
 // without a call. It stops short, before the last eight bytes of b or at
 // a backslash or control character, and scanString then reads the string
-// whole.
+// whole. Ranging over a shrinking slice lets the compiler drop the bounds
+// checks of the loads.
 func plainEnd(b []byte, i int) int {
-	for i++; i+8 <= len(b); i += 8 {
-		if m := stringStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+	for s := b[i+1:]; len(s) >= 8; s = s[8:] {
+		if m := stringStops(binary.LittleEndian.Uint64(s)); m != 0 {
+			return len(b) - len(s) + bits.TrailingZeros64(m)>>3
 		}
 	}
 	return len(b)
