@@ -35,6 +35,9 @@ func Decode(r io.Reader, spec *Spec) (*Page, error) {
 // tables are made in s's memory (see Scratch), and given back to it grown.
 func decodeBody(body []byte, readErr error, spec *Spec, s *Scratch) (*Page, error) {
 	d := &decoder{buf: body, spec: spec}
+	for _, f := range spec.Fields {
+		d.fieldLens |= 1 << min(len(f), 63)
+	}
 	if s != nil {
 		defer s.keep(d)
 		s.lend(d)
@@ -118,6 +121,25 @@ type decoder struct {
 	// bigs holds the offsets of every record's big integers, each
 	// record's Shape.BigIntAt a slice of it.
 	bigs []int32
+	// scan's state that is not in registers (see scanLoop): the record's
+	// Shape so far, whitespace seen, the open containers, where the
+	// record starts, the depth
+	// allowed, the record's captured fields, and whether the current
+	// top-level member may be one of them, named key. fieldLens has bit
+	// min(n, 63) set for each n, the length of a name in spec.Fields:
+	// capture is called only for a top-level member whose name has such a
+	// length.
+	sh        Shape
+	spaced    bool
+	level     int  // open containers, their kinds in stack[:level] (true for arrays)
+	isArr     bool // stack[level-1]
+	inArray   int  // open arrays
+	start     int
+	maxLevel  int
+	caps      []span
+	capKey    bool
+	key       []byte
+	fieldLens uint64
 	// The page contract: record arrays found, what was found at each
 	// declared member, and the violations met (see contract.go).
 	arrays     []string

@@ -68,90 +68,105 @@ var space = [256]bool{' ': true, '\n': true, '\r': true, '\t': true}
 // computes on a record: its Shape, whether it holds whitespace outside
 // strings, and, when caps is not nil, the top-level members named in
 // d.spec.Fields, appended to d.fieldBytes. The offsets from i of its big
-// integers are appended to d.bigs (the caller keeps or drops them). One pass instead of a validating
-// read plus an inspecting walk is the point of this decoder: records are
-// most of a page, and each byte of them was being classified twice.
+// integers are appended to d.bigs (the caller keeps or drops them). One
+// pass instead of a validating read plus an inspecting walk is the point
+// of this decoder: records are most of a page, and each byte of them was
+// being classified twice.
 func (d *decoder) scan(i, depth int, caps []span) (end int, sh Shape, spaced bool, err error) {
+	d.sh = Shape{Known: true}
+	d.spaced, d.capKey = false, false
+	d.caps, d.start, d.maxLevel = caps, i, maxDepth-depth
+	end, err = d.scanLoop(i)
+	return end, d.sh, d.spaced, err
+}
+
+// scanLoop is scan's state machine. Only the index is a local variable
+// (and the body, read again from d after every call): the rest of the
+// state (the open containers, the Shape, whitespace seen, the captured
+// fields) lives in d. Go's register allocator spills the registers live
+// across a call at the nearest block dominating every reload, here the
+// start of each token: with a dozen local variables, the rare calls (a
+// string with escapes, a captured field, a number) cost a dozen stores
+// and loads on every token, a third of the scan's instructions. A field
+// of d costs a load where it is used, and nothing elsewhere.
+func (d *decoder) scanLoop(i int) (int, error) {
 	b := d.buf
-	sh.Known = true
-	start := i
-	// Open containers, true for arrays; a record nested deeper than the
-	// decoder's buffer spills to the heap.
-	stack := d.stack[:0]
-	inArray := 0
-	// The current member name of the outermost object, decoded: fields
-	// and event_type are matched against it.
-	var key []byte
+	d.level, d.isArr, d.inArray = 0, false, 0
 
 value:
 	if i >= len(b) {
-		return i, sh, spaced, io.ErrUnexpectedEOF
+		return i, io.ErrUnexpectedEOF
 	}
 	switch c := b[i]; {
-	case c == '{':
-		if depth+len(stack) >= maxDepth {
-			return i, sh, spaced, &syntaxError{off: i, msg: "exceeded max depth"}
-		}
-		stack = append(stack, false)
-		i++
-		if j := skipSpace(b, i); j != i {
-			spaced, i = true, j
-		}
-		if i < len(b) && b[i] == '}' {
-			stack = stack[:len(stack)-1]
-			i++
-			goto next
-		}
-		goto name
-	case c == '[':
-		if depth+len(stack) >= maxDepth {
-			return i, sh, spaced, &syntaxError{off: i, msg: "exceeded max depth"}
-		}
-		if inArray == 0 {
-			sh.Leaves++
-		}
-		inArray++
-		stack = append(stack, true)
-		i++
-		if j := skipSpace(b, i); j != i {
-			spaced, i = true, j
-		}
-		if i < len(b) && b[i] == ']' {
-			stack = stack[:len(stack)-1]
-			inArray--
-			i++
-			goto next
-		}
-		goto value
 	case c == '"':
 		end, esc := plainEnd(b, i), false
 		if end < len(b) && b[end] == '"' {
 			end++
-		} else if end, esc, err = scanString(b, i); err != nil {
-			return end, sh, spaced, err
+		} else {
+			var err error
+			if end, esc, err = scanString(d.buf, i); err != nil {
+				return end, err
+			}
+			b = d.buf
 		}
-		if inArray == 0 {
-			sh.Leaves++
+		if d.inArray == 0 {
+			d.sh.Leaves++
 		}
-		if caps != nil && len(stack) == 1 {
-			d.capture(caps, key, b[i:end], esc)
+		if d.level == 1 && d.capKey {
+			d.capture(d.buf[i:end], esc)
+			b = d.buf
 		}
 		i = end
+	case c == '{':
+		if d.level >= d.maxLevel {
+			return i, &syntaxError{off: i, msg: "exceeded max depth"}
+		}
+		d.push(false)
+		i++
+		if j := skipSpace(b, i); j != i {
+			d.spaced, i = true, j
+		}
+		if i < len(b) && b[i] == '}' {
+			i++
+			goto pop
+		}
+		goto name
+	case c == '[':
+		if d.level >= d.maxLevel {
+			return i, &syntaxError{off: i, msg: "exceeded max depth"}
+		}
+		if d.inArray == 0 {
+			d.sh.Leaves++
+		}
+		d.inArray++
+		d.push(true)
+		i++
+		if j := skipSpace(b, i); j != i {
+			d.spaced, i = true, j
+		}
+		if i < len(b) && b[i] == ']' {
+			d.inArray--
+			i++
+			goto pop
+		}
+		goto value
 	case c == '-' || (c >= '0' && c <= '9'):
-		end, isInt, err := scanNumber(b, i)
+		end, isInt, err := scanNumber(d.buf, i)
 		if err != nil {
-			return end, sh, spaced, err
+			return end, err
 		}
-		if inArray == 0 {
-			sh.Leaves++
+		b = d.buf
+		if d.inArray == 0 {
+			d.sh.Leaves++
 		}
-		if isInt && end-i >= 10 && isBigInt(b[i:end]) {
-			sh.BigInts = true
-			d.bigs = append(d.bigs, int32(i-start))
+		if isInt && end-i >= 10 && isBigInt(d.buf[i:end]) {
+			d.sh.BigInts = true
+			d.bigs = append(d.bigs, int32(i-d.start))
 		}
-		if caps != nil && len(stack) == 1 {
-			d.capture(caps, key, b[i:end], false)
+		if d.level == 1 && d.capKey {
+			d.capture(d.buf[i:end], false)
 		}
+		b = d.buf
 		i = end
 	case c == 't' || c == 'f' || c == 'n':
 		lit := "null"
@@ -162,104 +177,133 @@ value:
 		}
 		for k := 1; k < len(lit); k++ {
 			if i+k >= len(b) || b[i+k] != lit[k] {
-				return i + k, sh, spaced, badChar(b, i+k, "in literal "+lit)
+				return i + k, badChar(b, i+k, "in literal "+lit)
 			}
 		}
-		if inArray == 0 {
-			sh.Leaves++
+		if d.inArray == 0 {
+			d.sh.Leaves++
 		}
-		if caps != nil && len(stack) == 1 && c != 'n' {
-			d.capture(caps, key, b[i:i+len(lit)], false)
+		if d.level == 1 && d.capKey && c != 'n' {
+			d.capture(d.buf[i:i+len(lit)], false)
+			b = d.buf
 		}
 		i += len(lit)
 	default:
-		return i, sh, spaced, badChar(b, i, "at start of value")
+		return i, badChar(b, i, "at start of value")
 	}
 
 next:
-	if len(stack) == 0 {
-		return i, sh, spaced, nil
+	if d.level == 0 {
+		return i, nil
 	}
 	if j := skipSpace(b, i); j != i {
-		spaced, i = true, j
+		d.spaced, i = true, j
 	}
 	if i >= len(b) {
-		return i, sh, spaced, io.ErrUnexpectedEOF
+		return i, io.ErrUnexpectedEOF
 	}
-	if stack[len(stack)-1] {
+	if d.isArr {
 		switch b[i] {
 		case ',':
 			i++
 			if j := skipSpace(b, i); j != i {
-				spaced, i = true, j
+				d.spaced, i = true, j
 			}
 			goto value
 		case ']':
-			stack = stack[:len(stack)-1]
-			inArray--
+			d.inArray--
 			i++
-			goto next
+			goto pop
 		}
-		return i, sh, spaced, badChar(b, i, "after array element (expecting ',' or ']')")
+		return i, badChar(b, i, "after array element (expecting ',' or ']')")
 	}
 	switch b[i] {
 	case ',':
 		i++
 		if j := skipSpace(b, i); j != i {
-			spaced, i = true, j
+			d.spaced, i = true, j
 		}
 		goto name
 	case '}':
-		stack = stack[:len(stack)-1]
 		i++
-		goto next
+		goto pop
 	}
-	return i, sh, spaced, badChar(b, i, "after object member (expecting ',' or '}')")
+	return i, badChar(b, i, "after object member (expecting ',' or '}')")
+
+pop: // the innermost container closed, i past it
+	d.level--
+	if d.level > 0 {
+		d.isArr = d.stack[d.level-1]
+	}
+	goto next
 
 name:
 	if i >= len(b) || b[i] != '"' {
-		return i, sh, spaced, badChar(b, i, "where an object name is expected")
+		return i, badChar(b, i, "where an object name is expected")
 	}
 	{
 		end, esc := plainEnd(b, i), false
 		if end < len(b) && b[end] == '"' {
 			end++
-		} else if end, esc, err = scanString(b, i); err != nil {
-			return end, sh, spaced, err
+		} else {
+			var err error
+			if end, esc, err = scanString(d.buf, i); err != nil {
+				return end, err
+			}
+			b = d.buf
 		}
-		if len(stack) == 1 {
-			key = b[i+1 : end-1]
-			if esc {
-				// A name written with escapes is rare: compare it decoded.
-				if k, err := unquote(b[i:end]); err == nil {
-					key = []byte(k)
-				}
-			}
-			if string(key) == "event_type" {
-				sh.HasEventType = true
-			}
+		if d.level == 1 {
+			d.topName(d.buf[i:end], esc)
+			b = d.buf
 		}
 		i = end
 	}
 	if j := skipSpace(b, i); j != i {
-		spaced, i = true, j
+		d.spaced, i = true, j
 	}
 	if i >= len(b) || b[i] != ':' {
-		return i, sh, spaced, badChar(b, i, "after object name (expecting ':')")
+		return i, badChar(b, i, "after object name (expecting ':')")
 	}
 	i++
 	if j := skipSpace(b, i); j != i {
-		spaced, i = true, j
+		d.spaced, i = true, j
 	}
 	goto value
 }
 
-// capture stores v, the scalar value of the top-level member key, as the
+// push opens a container, an array when arr.
+func (d *decoder) push(arr bool) {
+	d.stack = append(d.stack[:d.level], arr)
+	d.level++
+	d.isArr = arr
+}
+
+// topName takes q, the quoted name of a member of the outermost object:
+// event_type is noted in the Shape, and a name that may be one of
+// spec.Fields (its length is one of theirs) is kept for capture.
+func (d *decoder) topName(q []byte, esc bool) {
+	key := q[1 : len(q)-1]
+	if esc {
+		// A name written with escapes is rare: compare it decoded.
+		if k, err := unquote(q); err == nil {
+			key = []byte(k)
+		}
+	}
+	if string(key) == "event_type" {
+		d.sh.HasEventType = true
+	}
+	if d.capKey = d.caps != nil && d.fieldLens>>min(len(key), 63)&1 != 0; d.capKey {
+		d.key = key
+	}
+}
+
+// capture stores v, the scalar value of the top-level member d.key, as the
 // value of every field of that name that has none yet (so, as inspect
 // does, the first non-empty duplicate wins).
-func (d *decoder) capture(caps []span, key, v []byte, esc bool) {
+func (d *decoder) capture(v []byte, esc bool) {
+	caps := d.caps
 	for n, f := range d.spec.Fields {
-		if caps[n].end != caps[n].start || string(key) != f {
+		if caps[n].end != caps[n].start || string(d.key) != f {
 			continue
 		}
 		start := len(d.fieldBytes)
