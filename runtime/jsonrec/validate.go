@@ -253,8 +253,12 @@ name:
 			b = d.buf
 		}
 		if d.level == 1 {
-			d.topName(d.buf[i:end], esc)
-			b = d.buf
+			if esc {
+				d.topName(d.buf[i:end])
+				b = d.buf
+			} else {
+				d.noteName(b[i+1 : end-1])
+			}
 		}
 		i = end
 	}
@@ -278,23 +282,26 @@ func (d *decoder) push(arr bool) {
 	d.isArr = arr
 }
 
-// topName takes q, the quoted name of a member of the outermost object:
-// event_type is noted in the Shape, and a name that may be one of
+// noteName takes key, the name of a member of the outermost object,
+// decoded: event_type is noted in the Shape, and a name that may be one of
 // spec.Fields (its length is one of theirs) is kept for capture.
-func (d *decoder) topName(q []byte, esc bool) {
-	key := q[1 : len(q)-1]
-	if esc {
-		// A name written with escapes is rare: compare it decoded.
-		if k, err := unquote(q); err == nil {
-			key = []byte(k)
-		}
-	}
+func (d *decoder) noteName(key []byte) {
 	if string(key) == "event_type" {
 		d.sh.HasEventType = true
 	}
 	if d.capKey = d.caps != nil && d.fieldLens>>min(len(key), 63)&1 != 0; d.capKey {
 		d.key = key
 	}
+}
+
+// topName is noteName for a name written with escapes (rare): it is
+// compared decoded.
+func (d *decoder) topName(q []byte) {
+	key := q[1 : len(q)-1]
+	if k, err := unquote(q); err == nil {
+		key = []byte(k)
+	}
+	d.noteName(key)
 }
 
 // capture stores v, the scalar value of the top-level member d.key, as the
