@@ -155,7 +155,6 @@ value:
 		if err != nil {
 			return end, err
 		}
-		b = d.buf
 		if d.inArray == 0 {
 			d.sh.Leaves++
 		}
