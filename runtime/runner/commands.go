@@ -193,6 +193,7 @@ func runStateShow(v Vendor, io IO) int {
 		}
 		return ExitFailed
 	}
+	defer store.Close()
 	for _, n := range notices {
 		fmt.Fprintf(io.Stderr, "%s: %s\n", n.Level, n.Message)
 	}

@@ -489,6 +489,7 @@ func runCollect(v Vendor, io IO, flags runFlags) int {
 		fatal(v, io, s, kindState, err.Error())
 		return ExitFailed
 	}
+	defer store.Close()
 	// The outcome of the previous run is settled in memory here and saved
 	// while the modules start (below).
 	res, err := store.Begin(plan.owner, false)

@@ -33,15 +33,34 @@ func pendingRun(t *testing.T, owner Owner) string {
 	return path
 }
 
+// Pending commits are written with their owner: in the journal while the
+// run goes on (its header names the owner), in the file once it is synced.
 func TestPendingIsWrittenWithItsOwner(t *testing.T) {
 	path := pendingRun(t, modulesdA)
+	journal, _ := os.ReadFile(path + journalSuffix)
+	for _, want := range []string{`"owner":{"pid":812,"start_time":4711,"boot_id":"6f1c-boot-a"}}`, `{"m":"m","c":"c1",`, `"ids":["d"]}`} {
+		if !strings.Contains(string(journal), want) {
+			t.Errorf("journal lacks %s:\n%s", want, journal)
+		}
+	}
+	s, _ := mustOpen(t, path, opts())
+	checkPendingRun(t, s)
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
 	raw, _ := os.ReadFile(path)
 	for _, want := range []string{`"cursor":"c0"`, `"pending":{"cursor":"c1"`, `"pending_owner":{"pid":812,"start_time":4711,"boot_id":"6f1c-boot-a"}`} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("file lacks %s:\n%s", want, raw)
 		}
 	}
-	s, _ := mustOpen(t, path, opts())
+	s2, _ := mustOpen(t, path, opts())
+	checkPendingRun(t, s2)
+}
+
+// checkPendingRun checks that s holds what pendingRun left.
+func checkPendingRun(t *testing.T, s *Store) {
+	t.Helper()
 	snap := s.Snapshot()
 	ms := snap.Modules["m"]
 	if string(ms.Cursor) != `"c0"` || ms.Pending == nil || string(ms.Pending.Cursor) != `"c1"` ||

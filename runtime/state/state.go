@@ -89,11 +89,14 @@ type Notice struct {
 
 // File is the on-disk document, also returned by Snapshot for `state show`.
 type File struct {
-	Version   int                    `json:"version"`
-	Vendor    string                 `json:"vendor"`
-	Instance  string                 `json:"instance"`
-	UpdatedAt time.Time              `json:"updated_at"`
-	Modules   map[string]ModuleState `json:"modules"`
+	Version   int       `json:"version"`
+	Vendor    string    `json:"vendor"`
+	Instance  string    `json:"instance"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Journal names the journal that extends this snapshot (journal.go);
+	// empty in files written before journals.
+	Journal string                 `json:"journal,omitempty"`
+	Modules map[string]ModuleState `json:"modules"`
 	// PendingOwner is the run owner of every module's Pending; nil when no
 	// module has pending cursors.
 	PendingOwner *Owner `json:"pending_owner,omitempty"`
@@ -148,6 +151,20 @@ type Store struct {
 	// dir is the checked handle of the state's directory: every file of the
 	// instance is read and written through it (write.go).
 	dir *safefs.Dir
+
+	// The journal (journal.go). jbuf holds the records of commits not
+	// written yet, and jstale says the next write must compact (Begin or
+	// Reset changed what the journal's header says); both are guarded by
+	// mu. The rest is guarded by wmu: jout is the records being written,
+	// jfile the open journal, jready that it has a header naming the
+	// snapshot on disk, jsize its length, jrecords the appends since.
+	jbuf     []byte
+	jstale   bool
+	jout     []byte
+	jfile    *os.File
+	jready   bool
+	jsize    int64
+	jrecords int
 }
 
 type modState struct {
@@ -224,12 +241,20 @@ func Open(path string, o Options) (*Store, []Notice, error) {
 	s.removeStaleTemps()
 	f, notices, err := s.recover()
 	if err != nil {
+		dir.Close()
 		return nil, nil, err
 	}
+	journal := ""
 	if f != nil {
 		s.load(f)
+		journal = f.Journal
 	}
-	return s, notices, nil
+	more, err := s.replayJournal(journal)
+	if err != nil {
+		dir.Close()
+		return nil, nil, err
+	}
+	return s, append(notices, more...), nil
 }
 
 // staleTempAge is far longer than any write takes, so a temp file this old
@@ -506,6 +531,7 @@ func (s *Store) Begin(run *Owner, persist bool) (Resolution, error) {
 	sort.Strings(res.Promoted)
 	sort.Strings(res.Discarded)
 	s.pendOwner, s.staging = nil, run != nil
+	s.jstale = true
 	if run != nil {
 		o := *run
 		s.pendOwner = &o
@@ -572,6 +598,7 @@ func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) erro
 	target.updated = now
 	m.enc = nil
 	s.updated = now
+	s.appendRecordLocked(module, target.cursor, now, ids)
 	gen := s.changedLocked()
 	s.mu.Unlock()
 	return s.persist(gen, false)
@@ -589,6 +616,7 @@ func (s *Store) Reset(module string) error {
 	if !s.hasPendingLocked() {
 		s.pendOwner = nil
 	}
+	s.jstale = true
 	s.updated = s.now().UTC()
 	gen := s.changedLocked()
 	s.mu.Unlock()
@@ -634,7 +662,7 @@ func (s *Store) changedLocked() uint64 {
 // wmu and mu): modules whose state did not change reuse their cached
 // bytes, and cursors are copied verbatim (already validated) instead of
 // being re-parsed by encoding/json.
-func (s *Store) snapshotLocked() []byte {
+func (s *Store) snapshotLocked(journal string) []byte {
 	names := make([]string, 0, len(s.modules))
 	size := 128
 	for name, m := range s.modules {
@@ -657,6 +685,8 @@ func (s *Store) snapshotLocked() []byte {
 	b = appendString(b, s.instance)
 	b = append(b, `,"updated_at":`...)
 	b = appendTime(b, s.updated)
+	b = append(b, `,"journal":`...)
+	b = appendString(b, journal)
 	b = append(b, `,"modules":{`...)
 	for i, name := range names {
 		if i > 0 {
@@ -725,22 +755,36 @@ func appendTime(b []byte, t time.Time) []byte {
 // appendString copies plain ASCII straight through (the common case for
 // event IDs) and defers anything needing escapes to encoding/json.
 func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if !plainByte[s[i]] {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
+	if !plain(s) {
+		q, _ := json.Marshal(s)
+		return append(b, q...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
 }
 
-// plainByte tells the bytes a JSON string holds as they are, for
-// appendString: one load per byte rather than four comparisons.
-var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
+// plain reports whether s is printable ASCII without '"' or '\\', which a
+// JSON string holds as they are. Eight bytes at a time: a journal record
+// checks every ID of its page, and a byte at a time was a quarter of a
+// commit's CPU.
+func plain(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		// Each term has a byte's high bit set only if some byte is below
+		// 0x20, is '"', is '\\', or is 0x80 or above (exact for "some").
+		if (x-ones*0x20)&^x&highs|(q-ones)&^q&highs|(bs-ones)&^bs&highs|x&highs != 0 {
+			return false
+		}
 	}
-	return t
-}()
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

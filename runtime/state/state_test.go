@@ -27,6 +27,7 @@ func mustOpen(t testing.TB, path string, o Options) (*Store, []Notice) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = s.Close() })
 	return s, n
 }
 
@@ -400,22 +401,24 @@ func TestPrevIsTheNewestSyncedCopy(t *testing.T) {
 			t.Fatalf("%s: .prev holds %s, want cursor %s", when, prev, cursor)
 		}
 	}
-	mustCommit(t, s, "m", "1") // synced: the first write
+	mustCommit(t, s, "m", "1") // a snapshot, synced: the first write
 	if _, err := os.Stat(path + ".prev"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(".prev after first write")
 	}
-	mustCommit(t, s, "m", "2") // not synced
-	mustCommit(t, s, "m", "3") // not synced
-	prevHolds("two commits within a second", "1")
+	mustCommit(t, s, "m", "2") // journal
+	mustCommit(t, s, "m", "3") // journal
+	if _, err := os.Stat(path + ".prev"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(".prev after commits to the journal")
+	}
 	clock = clock.Add(durableEvery)
-	mustCommit(t, s, "m", "4") // synced
-	prevHolds("a synced commit after unsynced ones", "1")
-	mustCommit(t, s, "m", "5")
-	prevHolds("a commit after a synced one", "4")
+	mustCommit(t, s, "m", "4") // a snapshot, synced
+	prevHolds("a synced commit after journal ones", "1")
+	mustCommit(t, s, "m", "5") // journal
+	prevHolds("a commit to the journal after a synced one", "1")
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
 	}
-	prevHolds("a save after an unsynced commit", "4")
+	prevHolds("a save after a commit to the journal", "4")
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
 	}
@@ -445,10 +448,17 @@ func copyDir(t *testing.T, src string) string {
 	return dst
 }
 
+// A kill at any step of any write, a snapshot's or a journal append's,
+// at any byte of the append, leaves a state that Open loads without a
+// notice, at the last commit that returned or the one in flight, with
+// every ID up to its cursor known.
 func TestCrashAtEveryStepLeavesLoadableState(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.json")
-	s, _ := mustOpen(t, path, opts())
+	clock := fixed
+	o := opts()
+	o.Now = func() time.Time { return clock }
+	s, _ := mustOpen(t, path, o)
 	type crashPoint struct {
 		dir  string
 		want int // cursor that must be on disk: the last commit that returned
@@ -456,22 +466,45 @@ func TestCrashAtEveryStepLeavesLoadableState(t *testing.T) {
 	var points []crashPoint
 	var steps []string
 	done := 0
+	journal := filepath.Join(dir, "s.json"+journalSuffix)
+	appended := int64(0) // the journal's length before the append in flight
 	s.hook = func(step string, _ *os.File) error {
 		steps = append(steps, step)
 		points = append(points, crashPoint{copyDir(t, dir), done})
+		if step == "journal" {
+			// The append in flight cut at every byte, as a kill in the
+			// middle of write(2) leaves it.
+			fi, err := os.Stat(journal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for n := appended; n < fi.Size(); n++ {
+				d := copyDir(t, dir)
+				if err := os.Truncate(filepath.Join(d, "s.json"+journalSuffix), n); err != nil {
+					t.Fatal(err)
+				}
+				points = append(points, crashPoint{d, done})
+			}
+		}
+		if fi, err := os.Stat(journal); err == nil {
+			appended = fi.Size()
+		}
 		return nil
 	}
 	points = append(points, crashPoint{copyDir(t, dir), 0})
-	for page := 1; page <= 4; page++ {
-		mustCommit(t, s, "m", fmt.Sprint(page), fmt.Sprint("id", page))
+	for page := 1; page <= 8; page++ {
+		clock = clock.Add(300 * time.Millisecond) // a new snapshot every fourth page
+		mustCommit(t, s, "m", fmt.Sprint(page), fmt.Sprint("id", page), fmt.Sprint("id", page, "b"))
 		done = page
 		points = append(points, crashPoint{copyDir(t, dir), done})
 	}
-	if !slices.Contains(steps, "renamed") || !slices.Contains(steps, "prev") || !slices.Contains(steps, "written") {
-		t.Fatalf("hook not called at every step: %v", steps)
+	for _, want := range []string{"written", "synced", "prev", "renamed", "journal restarted", "journal"} {
+		if !slices.Contains(steps, want) {
+			t.Fatalf("hook not called at step %q: %v", want, steps)
+		}
 	}
 	for i, pt := range points {
-		st, n, err := Open(filepath.Join(pt.dir, "s.json"), opts())
+		st, n, err := Open(filepath.Join(pt.dir, "s.json"), o)
 		if err != nil {
 			t.Fatalf("crash point %d: %v", i, err)
 		}
@@ -490,10 +523,14 @@ func TestCrashAtEveryStepLeavesLoadableState(t *testing.T) {
 		}
 		// Every id up to the cursor must be remembered, or dedup would fail after replay.
 		for p := 1; p <= cur; p++ {
-			if !st.Seen("m", fmt.Sprint("id", p)) {
+			if !st.Seen("m", fmt.Sprint("id", p)) || !st.Seen("m", fmt.Sprint("id", p, "b")) {
 				t.Fatalf("crash point %d: cursor %d but id%d unknown", i, cur, p)
 			}
 		}
+		_ = st.Close()
+	}
+	if len(points) < 200 {
+		t.Fatalf("only %d crash points", len(points))
 	}
 }
 
@@ -655,7 +692,7 @@ func BenchmarkCommitEncode(b *testing.B) {
 			m.add(id, s.max)
 		}
 		m.enc = nil
-		data := s.snapshotLocked()
+		data := s.snapshotLocked("j")
 		s.mu.Unlock()
 		_ = data
 	}
@@ -735,7 +772,7 @@ func BenchmarkCommitPages(b *testing.B) {
 				m.add(id, s.max)
 			}
 			m.enc = nil
-			data := s.snapshotLocked()
+			data := s.snapshotLocked("j")
 			s.mu.Unlock()
 			_ = data
 			i++
@@ -753,7 +790,7 @@ func TestCommitsWaitingForAWriteShareTheNext(t *testing.T) {
 	hold, held := make(chan struct{}), make(chan struct{})
 	var writes atomic.Int32
 	s.hook = func(step string, _ *os.File) error {
-		if step != "written" {
+		if step != "written" && step != "journal" {
 			return nil
 		}
 		if writes.Add(1) == 1 {

@@ -46,17 +46,19 @@ func (s *Store) readFile(path string) ([]byte, error) {
 // every page cost most of a backlog's run time (two fsyncs a page).
 const durableEvery = time.Second
 
-// persist returns once a snapshot of generation gen or newer is written,
-// and on disk itself when sync is set or the last synced write is
-// durableEvery old. The snapshot is taken when the write starts, not when
-// the change was made: a committer that waited for another's write finds
-// its change written with it, or writes every change made meanwhile in one
-// file (group commit). Each caller still returns only when its own change
-// is written, or with the error of a write that should have written it.
+// persist returns once the changes up to generation gen are written, and
+// on disk itself when sync is set. A change is written as a journal record
+// (journal.go) or, when sync is set, durableEvery passed since the last
+// synced write, the journal is not ready or too long, in a new snapshot
+// that is synced (a compaction). Writes take every change made meanwhile
+// (group commit): a committer that waited for another's write finds its
+// change written with it, or writes every change made meanwhile at once.
+// Each caller still returns only when its own change is written, or with
+// the error of a write that should have written it.
 func (s *Store) persist(gen uint64, sync bool) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if gen <= s.written {
+	if gen <= s.written && (!sync || s.jrecords == 0) {
 		if !sync || s.durable {
 			return nil
 		}
@@ -67,18 +69,51 @@ func (s *Store) persist(gen uint64, sync bool) error {
 	}
 	s.mu.Lock()
 	cur := s.gen
-	data := s.snapshotLocked()
 	now := s.now()
+	if !sync && s.jready && !s.jstale && now.Sub(s.synced) < durableEvery && s.jsize+int64(len(s.jbuf)) <= journalMax {
+		s.jbuf, s.jout = s.jout[:0], s.jbuf
+		s.mu.Unlock()
+		if err := s.appendJournal(s.jout); err != nil {
+			return fmt.Errorf("state %s: %w", s.path, err)
+		}
+		s.written = cur
+		return nil
+	}
+	id := newJournalID()
+	data := s.snapshotLocked(id)
+	var owner *Owner
+	if s.staging && s.pendOwner != nil {
+		o := *s.pendOwner
+		owner = &o
+	}
+	s.jbuf, s.jstale = s.jbuf[:0], false
 	s.mu.Unlock()
-	sync = sync || now.Sub(s.synced) >= durableEvery
-	if err := s.writeAtomic(data, sync); err != nil {
+	// Until the journal restarts under the new snapshot, nothing may be
+	// appended to it: its records are in the snapshot.
+	s.jready = false
+	if err := s.writeAtomic(data, true); err != nil {
 		return fmt.Errorf("state %s: %w", s.path, err)
 	}
-	if sync {
-		s.synced = now
+	s.synced = now
+	if err := s.restartJournal(id, owner); err != nil {
+		return fmt.Errorf("state %s: %w", s.path, err)
 	}
 	s.written = cur
 	return nil
+}
+
+// Close releases the open journal and directory; the store must not be
+// used afterwards. Every commit was written when it returned, so Close
+// writes nothing.
+func (s *Store) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	var err error
+	if s.jfile != nil {
+		err = s.jfile.Close()
+		s.jfile, s.jready = nil, false
+	}
+	return errors.Join(err, s.dir.Close())
 }
 
 func (s *Store) step(name string, f *os.File) error {
