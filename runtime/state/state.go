@@ -1,6 +1,7 @@
 // Package state keeps each vendor instance's cursors and recently seen
-// event IDs in one JSON file, written atomically after every page so that a
-// crash replays at most the page in flight and never skips events.
+// event IDs in one JSON file, written atomically, and a journal beside it
+// to which every page's commit is appended (journal.go), so that a crash
+// replays at most the page in flight and never skips events.
 //
 // A run whose output is not yet delivered when it ends (the stdout sink under
 // wazuh-modulesd, which forwards a run's output only after it exits) records
