@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/wodlekit/wodlekit/runtime/jsonrec"
 )
@@ -52,7 +53,21 @@ var ErrTooLarge = errors.New("event exceeds the line budget and cannot be shrunk
 type Encoder struct {
 	opt    Options
 	prefix []byte
+	// types holds the "event_type" member of each event type seen, quoted
+	// once: a vendor has a handful, and quoting the name and the value
+	// for every record was a third of the fast path's own work.
+	types atomic.Pointer[[]typeMember]
 }
+
+// typeMember is `"event_type":<quoted name>`, the member added for name.
+type typeMember struct {
+	name   string
+	member []byte
+}
+
+// maxTypeMembers bounds the cache of typeMember: event types come from the
+// vendor's declaration, but a module may take them from its records.
+const maxTypeMembers = 32
 
 // NewEncoder returns an encoder; zero budgets take Wazuh-safe defaults.
 func NewEncoder(o Options) *Encoder {
@@ -64,6 +79,32 @@ func NewEncoder(o Options) *Encoder {
 	}
 	prefix := fmt.Appendf(nil, `{"integration":%q,%q:`, o.Integration, o.Integration)
 	return &Encoder{opt: o, prefix: prefix}
+}
+
+// typeMember returns the "event_type" member for eventType, quoted once
+// per encoder. The cache is copied on write: records are encoded by every
+// module at once, and a new type is rare after the first page.
+func (e *Encoder) typeMember(eventType string) []byte {
+	for {
+		old := e.types.Load()
+		var cached []typeMember
+		if old != nil {
+			cached = *old
+		}
+		for _, t := range cached {
+			if t.name == eventType {
+				return t.member
+			}
+		}
+		member := appendQuoted(append(appendQuoted(nil, "event_type"), ':'), eventType)
+		if len(cached) >= maxTypeMembers {
+			return member
+		}
+		next := append(cached[:len(cached):len(cached)], typeMember{name: eventType, member: member})
+		if e.types.CompareAndSwap(old, &next) {
+			return member
+		}
+	}
 }
 
 // Options returns the encoder's budgets.
@@ -90,15 +131,17 @@ func (e *Encoder) AppendShaped(dst, raw []byte, eventType string, sh jsonrec.Sha
 	// integration + the record's leaves + event_type.
 	fields := 1 + sh.Leaves
 	size := len(e.prefix) + len(raw) + 2 // closing brace and newline
+	var member []byte
 	if addType {
+		member = e.typeMember(eventType)
 		fields++
-		size += len(`,"event_type":`) + quotedLen(eventType)
+		size += len(",") + len(member)
 	}
 	if !sh.BigInts {
 		if fields <= e.opt.MaxFields && size <= e.opt.MaxLineBytes {
 			dst = append(dst, e.prefix...)
 			if addType {
-				dst = appendWithMember(dst, raw, "event_type", eventType)
+				dst = appendWithMember(dst, raw, member)
 			} else {
 				dst = append(dst, raw...)
 			}
@@ -106,7 +149,7 @@ func (e *Encoder) AppendShaped(dst, raw []byte, eventType string, sh jsonrec.Sha
 		}
 		return e.slowPath(dst, raw, eventType, addType)
 	}
-	if line, n, ok := e.appendBigInts(dst, raw, eventType, sh, addType, fields, size); ok {
+	if line, n, ok := e.appendBigInts(dst, raw, member, sh, fields, size); ok {
 		return line, Marks{BigInts: n}, nil
 	}
 	return e.slowPath(dst, raw, eventType, addType)
@@ -118,7 +161,8 @@ func (e *Encoder) AppendShaped(dst, raw []byte, eventType string, sh jsonrec.Sha
 // the cost of a copy. ok is false, and dst unchanged, when the record
 // needs folding or shrinking too: those are left to the tree path, whose
 // budget arithmetic is repeated here so that both always agree.
-func (e *Encoder) appendBigInts(dst, raw []byte, eventType string, sh jsonrec.Shape, addType bool, fields, size int) (line []byte, n int, ok bool) {
+// member is the "event_type" member to add, nil for none.
+func (e *Encoder) appendBigInts(dst, raw, member []byte, sh jsonrec.Shape, fields, size int) (line []byte, n int, ok bool) {
 	start := len(dst)
 	dst = append(dst, e.prefix...)
 	var at bool
@@ -141,13 +185,11 @@ func (e *Encoder) appendBigInts(dst, raw []byte, eventType string, sh jsonrec.Sh
 	if fields+marker > e.opt.MaxFields {
 		return dst[:start], 0, false
 	}
-	if addType {
+	if member != nil {
 		if len(raw) > 2 {
 			dst = append(dst, ',')
 		}
-		dst = appendQuoted(dst, "event_type")
-		dst = append(dst, ':')
-		dst = appendQuoted(dst, eventType)
+		dst = append(dst, member...)
 	}
 	dst = append(dst, `,"`+MarkerKey+`":{"big_integers_as_strings":`...)
 	dst = strconv.AppendInt(dst, int64(n), 10)
@@ -219,14 +261,13 @@ func appendQuotingAt(dst, b []byte, at []int32) (_ []byte, ok bool) {
 	return append(dst, b[last:]...), true
 }
 
-// appendWithMember appends obj with one more string member at its end.
-func appendWithMember(dst, obj []byte, key, value string) []byte {
+// appendWithMember appends obj with one more member (`"key":value`,
+// encoded) at its end.
+func appendWithMember(dst, obj, member []byte) []byte {
 	dst = append(dst, obj[:len(obj)-1]...)
 	if len(obj) > 2 {
 		dst = append(dst, ',')
 	}
-	dst = appendQuoted(dst, key)
-	dst = append(dst, ':')
-	dst = appendQuoted(dst, value)
+	dst = append(dst, member...)
 	return append(dst, '}')
 }
