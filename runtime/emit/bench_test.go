@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wodlekit/wodlekit/runtime/internal/cpuclock"
 	"github.com/wodlekit/wodlekit/runtime/jsonrec"
 )
 
@@ -33,6 +34,7 @@ func BenchmarkAppendRecord(b *testing.B) {
 	buf := make([]byte, 0, 1<<20)
 	b.SetBytes(int64(total))
 	b.ReportAllocs()
+	start := cpuclock.Now()
 	for b.Loop() {
 		buf = buf[:0]
 		for _, r := range recs {
@@ -44,6 +46,7 @@ func BenchmarkAppendRecord(b *testing.B) {
 			}
 		}
 	}
+	cpuclock.Report(b, start)
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(total)/1000, "bytes/record")
 }
@@ -67,9 +70,11 @@ func BenchmarkAppendRecordSlow(b *testing.B) {
 	}
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
+	start := cpuclock.Now()
 	for b.Loop() {
 		out, _, _ = e.AppendRecord(out[:0], raw, "t")
 	}
+	cpuclock.Report(b, start)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
 
@@ -84,6 +89,7 @@ func BenchmarkDecodeAndAppend(b *testing.B) {
 	e := NewEncoder(Options{Integration: "onepassword"})
 	buf := make([]byte, 0, 1<<20)
 	b.SetBytes(int64(page.Len()))
+	start := cpuclock.Now()
 	for b.Loop() {
 		p, err := jsonrec.Decode(bytes.NewReader(page.Bytes()), spec)
 		if err != nil {
@@ -94,6 +100,7 @@ func BenchmarkDecodeAndAppend(b *testing.B) {
 			buf, _, _ = e.AppendRecord(buf, it.Raw, it.Kind)
 		}
 	}
+	cpuclock.Report(b, start)
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 }
 
@@ -114,6 +121,7 @@ func BenchmarkAppendBigInts(b *testing.B) {
 	for _, path := range []string{"splice", "tree"} {
 		b.Run(path, func(b *testing.B) {
 			b.ReportAllocs()
+			start := cpuclock.Now()
 			for b.Loop() {
 				buf = buf[:0]
 				for i, r := range recs {
@@ -129,6 +137,7 @@ func BenchmarkAppendBigInts(b *testing.B) {
 					}
 				}
 			}
+			cpuclock.Report(b, start)
 			b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 		})
 	}
@@ -145,6 +154,7 @@ func BenchmarkAppendShaped(b *testing.B) {
 	e := NewEncoder(Options{Integration: "onepassword"})
 	buf := make([]byte, 0, 1<<20)
 	b.ReportAllocs()
+	start := cpuclock.Now()
 	for b.Loop() {
 		buf = buf[:0]
 		for i, r := range recs {
@@ -156,5 +166,6 @@ func BenchmarkAppendShaped(b *testing.B) {
 			}
 		}
 	}
+	cpuclock.Report(b, start)
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 }

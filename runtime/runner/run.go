@@ -163,14 +163,7 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		mr.Since = c.since.UTC().Format(time.RFC3339)
 		log.Info("no saved cursor: starting from the lookback", "since", mr.Since, "all", c.all)
 	}
-	// When nothing is saved, duplicates are also tracked for the run
-	// itself; otherwise the state's recent-ID set does it.
-	var runSeen map[string]struct{}
-	if !c.saves() {
-		runSeen = map[string]struct{}{}
-	}
-	pageIDs := map[string]struct{}{}
-	var known []bool
+	ps := c.newPageScratch()
 	// The state of a delivered page is written while the next page is
 	// fetched, and the next page is delivered only once that write
 	// succeeded, so a kill still replays at most the page in flight (a
@@ -272,63 +265,9 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 				ahead <- fetched{p, err, l}
 			}(PageRequest{Cursor: next, Since: c.since, Now: c.started, Page: page + 1}, c.bodies.lease())
 		}
-		// A page's lines go out in chunks of the run's one line buffer,
-		// all before its cursor is saved (see pagebuf.go).
-		lines := c.lines.take()
-		size := 0
-		var derr error
-		clear(pageIDs)
-		// Sized once: grown by append, a page's IDs left twice their
-		// size in garbage (about 2 MB per 60,000 events).
-		ids := make([]string, 0, len(pg.Records))
-		pageEvents := 0
-		// The state's recent IDs, looked up for the whole page at once.
-		known = known[:0]
-		if !c.all {
-			known = c.store.SeenEach(name, len(pg.Records), func(i int) string { return pg.Records[i].ID }, known)
-		}
-		for i, rec := range pg.Records {
-			if rec.ID != "" {
-				_, inPage := pageIDs[rec.ID]
-				_, inRun := runSeen[rec.ID]
-				if inPage || inRun || (!c.all && known[i]) {
-					mr.Duplicates++
-					continue
-				}
-				pageIDs[rec.ID] = struct{}{}
-				ids = append(ids, rec.ID)
-				if runSeen != nil {
-					runSeen[rec.ID] = struct{}{}
-				}
-			}
-			var marks emit.Marks
-			lines, marks, err = c.enc.AppendShaped(lines, rec.Raw, rec.EventType, rec.Shape)
-			if err != nil {
-				// Only a record of keys and numbers far over the budget gets
-				// here; it is reported with its ID rather than cut invalid.
-				c.emitError(name, kindEncode, 0, fmt.Sprintf("event %q could not be brought within the line budget: %v", rec.ID, err))
-				continue
-			}
-			mr.Events++
-			pageEvents++
-			mr.Truncated += marks.Truncated
-			mr.Folded += marks.Folded
-			mr.BigInts += marks.BigInts
-			if len(lines) >= deliverChunk {
-				if derr = c.sink.Write(ctx, lines); derr != nil {
-					break
-				}
-				size += len(lines)
-				lines = lines[:0]
-			}
-		}
-		if derr == nil {
-			derr = c.endPage(ctx, lines, size > 0)
-			size += len(lines)
-		}
-		c.lines.give(lines)
-		if err := derr; err != nil {
-			c.sinkStopped(ctx, mr, log, err)
+		size, pageEvents, ids, derr := c.deliverPage(ctx, name, mr, pg.Records, ps)
+		if derr != nil {
+			c.sinkStopped(ctx, mr, log, derr)
 			return
 		}
 		c.settle(bound, int64(size))
@@ -364,6 +303,100 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			}
 		}
 	}
+}
+
+// pageScratch is a module's bookkeeping of one page, kept from page to
+// page.
+type pageScratch struct {
+	// runSeen holds every ID delivered in the run when nothing is saved
+	// (it then does pageIDs' work too); otherwise the state's recent-ID
+	// set does it, and it is nil.
+	runSeen map[string]struct{}
+	// pageIDs are the IDs delivered from the page in hand; nil when
+	// runSeen is not.
+	pageIDs *idSet
+	// known tells, record by record, whether the state's recent IDs hold it.
+	known []bool
+	// ids are the IDs the page in hand commits. Store.Commit keeps copies
+	// of the strings, not the slice, and the next page is delivered only
+	// once the commit returned (runModule's waitCommit): the slice is
+	// reused rather than left as 16 KB of garbage a page.
+	ids []string
+}
+
+func (c *collection) newPageScratch() *pageScratch {
+	ps := &pageScratch{}
+	if c.saves() {
+		ps.pageIDs = newIDSet()
+	} else {
+		ps.runSeen = map[string]struct{}{}
+	}
+	return ps
+}
+
+// deliverPage encodes the records of a page that are not duplicates and
+// hands their lines to the sink, in chunks of the run's one line buffer,
+// all before the page's cursor is saved (see pagebuf.go). It returns the
+// bytes and events delivered and the IDs to commit with the page; err is
+// the sink's.
+func (c *collection) deliverPage(ctx context.Context, name string, mr *moduleRun, records []Record, ps *pageScratch) (size, events int, ids []string, err error) {
+	lines := c.lines.take()
+	defer func() { c.lines.give(lines) }()
+	if ps.runSeen == nil {
+		ps.pageIDs.reset(len(records))
+	}
+	ids = ps.ids[:0]
+	defer func() { ps.ids = ids[:0] }()
+	// The state's recent IDs, looked up for the whole page at once.
+	ps.known = ps.known[:0]
+	if !c.all {
+		ps.known = c.store.SeenEach(name, len(records), func(i int) string { return records[i].ID }, ps.known)
+	}
+	for i, rec := range records {
+		if rec.ID != "" {
+			var dup bool
+			switch {
+			case !c.all && ps.known[i]:
+				dup = true
+			case ps.runSeen != nil:
+				// One hash: the set grows only when the ID is new.
+				n := len(ps.runSeen)
+				ps.runSeen[rec.ID] = struct{}{}
+				dup = len(ps.runSeen) == n
+			default:
+				dup = !ps.pageIDs.add(rec.ID)
+			}
+			if dup {
+				mr.Duplicates++
+				continue
+			}
+			ids = append(ids, rec.ID)
+		}
+		var marks emit.Marks
+		var eerr error
+		lines, marks, eerr = c.enc.AppendShaped(lines, rec.Raw, rec.EventType, rec.Shape)
+		if eerr != nil {
+			// Only a record of keys and numbers far over the budget gets
+			// here; it is reported with its ID rather than cut invalid.
+			c.emitError(name, kindEncode, 0, fmt.Sprintf("event %q could not be brought within the line budget: %v", rec.ID, eerr))
+			continue
+		}
+		mr.Events++
+		events++
+		mr.Truncated += marks.Truncated
+		mr.Folded += marks.Folded
+		mr.BigInts += marks.BigInts
+		if len(lines) >= deliverChunk {
+			if err = c.sink.Write(ctx, lines); err != nil {
+				return size, events, ids, err
+			}
+			size += len(lines)
+			lines = lines[:0]
+		}
+	}
+	err = c.endPage(ctx, lines, size > 0)
+	size += len(lines)
+	return size, events, ids, err
 }
 
 // saves tells whether cursors are written: not in --all (a backfill from
