@@ -72,8 +72,10 @@ func TestDeliverPageDuplicates(t *testing.T) {
 		dups int
 	}{
 		{"within a page", false, false, nil,
-			[][]string{{"a", "b", "a", "", "", "b", "c"}, {"a", "d", "d"}},
-			[][]string{{"a", "b", "c"}, {"d"}}, 4},
+			// The third page holds both earlier pages' IDs: the state kept
+			// them although the runner reused their slice.
+			[][]string{{"a", "b", "a", "", "", "b", "c"}, {"a", "d", "d"}, {"b", "c", "d", "e"}},
+			[][]string{{"a", "b", "c"}, {"d"}, {"e"}}, 7},
 		{"the state's window", false, false, []string{"x", "y"},
 			[][]string{{"x", "a", "y", "x"}, {"b", "y"}},
 			[][]string{{"a"}, {"b"}}, 4},
