@@ -128,7 +128,9 @@ type decoder struct {
 	// top-level member may be one of them, named key. fieldLens has bit
 	// min(n, 63) set for each n, the length of a name in spec.Fields:
 	// capture is called only for a top-level member whose name has such a
-	// length.
+	// length. nameLens adds the length of "event_type" (and drops
+	// fieldLens when nothing is captured): noteName is called only for a
+	// name of such a length.
 	sh        Shape
 	spaced    bool
 	level     int  // open containers, their kinds in stack[:level] (true for arrays)
@@ -140,6 +142,7 @@ type decoder struct {
 	capKey    bool
 	key       []byte
 	fieldLens uint64
+	nameLens  uint64
 	// The page contract: record arrays found, what was found at each
 	// declared member, and the violations met (see contract.go).
 	arrays     []string

@@ -242,7 +242,10 @@ func checkScan(t *testing.T, b []byte, depth int, fields []string) {
 	for _, f := range fields {
 		d.fieldLens |= 1 << min(len(f), 63)
 	}
-	caps := make([]span, len(fields))
+	var caps []span // nil without fields, as the decoder scans Meta
+	if len(fields) > 0 {
+		caps = make([]span, len(fields))
+	}
 	i := skipSpace(b, 0)
 	end, sh, spaced, err := d.scan(i, depth, caps)
 
@@ -277,6 +280,7 @@ func FuzzScan(f *testing.F) {
 		`{,"a":1}`, `{"a":1,,"b":2}`, `{"a":1 , "b":2}`, `{"a":[1,2],"b":{}}`, `{"u\u0075id":"\u00e9","uuid":"late"}`,
 		`{"uuid":"","uuid":"second"}`, `{"id":-2147483649,"x":2147483648,"y":1.5e10}`, `[[[[]]]]`, `{"a":{"b":{"c":{}}}}`,
 		`{"event_type":null,"id":false}`, "{\"a\":\"\xff\",\n\"b\":\t1}", `{"a":tru}`, `{"a":-}`, `{"a":01}`, `"\u12"`,
+		`{"a":1, "b":2}`, `{"a": "b","c":	[1, 2]}`, "{\"a\":\"x\",\n\"b\":\"y\"\n}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -289,6 +293,7 @@ func FuzzScan(f *testing.F) {
 			cut := b[:n:n]
 			checkScan(t, cut, 0, fields)
 			checkScan(t, cut, maxDepth-3, fields)
+			checkScan(t, cut, 0, nil)
 		}
 	})
 }

@@ -76,6 +76,10 @@ func (d *decoder) scan(i, depth int, caps []span) (end int, sh Shape, spaced boo
 	d.sh = Shape{Known: true}
 	d.spaced, d.capKey = false, false
 	d.caps, d.start, d.maxLevel = caps, i, maxDepth-depth
+	d.nameLens = 1 << len("event_type")
+	if caps != nil {
+		d.nameLens |= d.fieldLens
+	}
 	end, err = d.scanLoop(i)
 	return end, d.sh, d.spaced, err
 }
@@ -265,8 +269,10 @@ name:
 			if esc {
 				d.topName(d.buf[i:end])
 				b = d.buf
-			} else {
+			} else if d.nameLens>>min(end-i-2, 63)&1 != 0 {
 				d.noteName(b[i+1 : end-1])
+			} else {
+				d.capKey = false // most names: no call, no compare
 			}
 		}
 		i = end
