@@ -256,6 +256,19 @@ name:
 	}
 	{
 		end, esc := plainEnd(b, i), false
+		if end+2 < len(b) && b[end] == '"' && b[end+1] == ':' && b[end+2] > ' ' {
+			// Compact JSON, the usual case: the closing quote, the colon
+			// and the value, with one test of the body's end.
+			if d.level == 1 {
+				if d.nameLens>>min(end-i-1, 63)&1 != 0 {
+					d.noteName(b[i+1 : end])
+				} else {
+					d.capKey = false
+				}
+			}
+			i = end + 2
+			goto value
+		}
 		if end < len(b) && b[end] == '"' {
 			end++
 		} else {
