@@ -1,6 +1,7 @@
 package jsonrec
 
 import (
+	"encoding/binary"
 	"io"
 	"slices"
 	"testing"
@@ -267,8 +268,8 @@ func checkScan(t *testing.T, b []byte, depth int, fields []string) {
 	}
 }
 
-// FuzzScan holds the scanner (its word-at-a-time strings, its shortcuts
-// for compact JSON) to refScan on any input: the same end, the same error
+// FuzzScan holds the scanner (its word-at-a-time strings and digits, its
+// shortcuts for compact JSON) to refScan on any input: the same end, the same error
 // at the same offset, the same Shape, whitespace flag, big-integer offsets
 // and captured fields. Each input is also scanned as if nested just below
 // the depth bound, and cut at every length, so that each token ends at the
@@ -280,6 +281,7 @@ func FuzzScan(f *testing.F) {
 		`{,"a":1}`, `{"a":1,,"b":2}`, `{"a":1 , "b":2}`, `{"a":[1,2],"b":{}}`, `{"u\u0075id":"\u00e9","uuid":"late"}`,
 		`{"uuid":"","uuid":"second"}`, `{"id":-2147483649,"x":2147483648,"y":1.5e10}`, `[[[[]]]]`, `{"a":{"b":{"c":{}}}}`,
 		`{"event_type":null,"id":false}`, "{\"a\":\"\xff\",\n\"b\":\t1}", `{"a":tru}`, `{"a":-}`, `{"a":01}`, `"\u12"`,
+		`{"aux_id":4611686018427387904,"t":1700000000123456789,"f":-12345678.123456789e-12345678}`, `[123456789012345678x]`,
 		`{"a":1, "b":2}`, `{"a": "b","c":	[1, 2]}`, "{\"a\":\"x\",\n\"b\":\"y\"\n}",
 	} {
 		f.Add([]byte(s))
@@ -288,6 +290,25 @@ func FuzzScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > 512 {
 			b = b[:512] // every cut: keep it quick
+		}
+		// nonDigits on each word of the input: its lowest flagged byte is
+		// the first non-digit, whatever follows.
+		for k := 0; k+8 <= len(b); k++ {
+			w := b[k : k+8]
+			want := 8
+			for j, c := range w {
+				if !isDigit(c) {
+					want = j
+					break
+				}
+			}
+			got := 8
+			if m := nonDigits(binary.LittleEndian.Uint64(w)); m != 0 {
+				got = trailingBytes(m)
+			}
+			if got != want {
+				t.Fatalf("nonDigits(%q) flags byte %d, the first non-digit is byte %d", w, got, want)
+			}
 		}
 		for n := 0; n <= len(b); n++ {
 			cut := b[:n:n]

@@ -474,8 +474,7 @@ func scanNumber(b []byte, i int) (end int, isInt bool, err error) {
 	case b[i] == '0':
 		i++
 	case isDigit(b[i]):
-		for i++; i < len(b) && isDigit(b[i]); i++ {
-		}
+		i = digitsEnd(b, i+1)
 	default:
 		return i, false, badChar(b, i, "in number (expecting digit)")
 	}
@@ -486,8 +485,7 @@ func scanNumber(b []byte, i int) (end int, isInt bool, err error) {
 		if i >= len(b) || !isDigit(b[i]) {
 			return i, false, badChar(b, i, "in number (expecting digit)")
 		}
-		for i++; i < len(b) && isDigit(b[i]); i++ {
-		}
+		i = digitsEnd(b, i+1)
 	}
 	if i < len(b) && b[i]|0x20 == 'e' {
 		isInt = false
@@ -498,8 +496,31 @@ func scanNumber(b []byte, i int) (end int, isInt bool, err error) {
 		if i >= len(b) || !isDigit(b[i]) {
 			return i, false, badChar(b, i, "in number (expecting digit)")
 		}
-		for i++; i < len(b) && isDigit(b[i]); i++ {
-		}
+		i = digitsEnd(b, i+1)
 	}
 	return i, isInt, nil
+}
+
+// digitsEnd returns the index of the first byte from b[i] on that is not
+// an ASCII digit, eight bytes at a time: 64-bit IDs and nanosecond epochs
+// are nineteen digits.
+func digitsEnd(b []byte, i int) int {
+	for ; i <= len(b)-8; i += 8 {
+		if m := nonDigits(binary.LittleEndian.Uint64(b[i : i+8])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i
+}
+
+// nonDigits has the high bit set in the first byte of x (little endian)
+// that is not an ASCII digit, as stringStops does for strings: a byte
+// below '0' borrows in x-'0', one above '9' carries into its high bit in
+// x+0x46, one >= 0x80 has it already; borrows and carries run upwards
+// only, from bytes that are flagged themselves.
+func nonDigits(x uint64) uint64 {
+	return ((x - lsb*'0') | (x + lsb*(0x80-'9'-1)) | x) & msb
 }
