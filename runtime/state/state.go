@@ -171,43 +171,17 @@ type Store struct {
 type modState struct {
 	cursor  json.RawMessage
 	updated time.Time
-	ring    []string // FIFO window; when full, head is the oldest entry
-	head    int
-	set     map[string]struct{}
+	recent  window
 	pend    *modState // pending part (its pend is nil); nil when none
 	enc     []byte    // cached encoding, nil when stale: unchanged modules are not re-encoded
 	encBuf  []byte    // the memory of the last encoding, reused for the next
 }
 
 func newModule() *modState {
-	return &modState{set: make(map[string]struct{})}
+	return &modState{}
 }
 
-func (m *modState) add(id string, max int) {
-	if id == "" {
-		return
-	}
-	// One hash of id rather than a lookup and then an insert: the set
-	// grows only when id was not in it.
-	n := len(m.set)
-	m.set[id] = struct{}{}
-	if len(m.set) == n {
-		return
-	}
-	if len(m.ring) < max {
-		m.ring = append(m.ring, id)
-		return
-	}
-	delete(m.set, m.ring[m.head])
-	m.ring[m.head] = id
-	m.head = (m.head + 1) % max
-}
-
-func (m *modState) recent() []string {
-	out := make([]string, 0, len(m.ring))
-	out = append(out, m.ring[m.head:]...)
-	return append(out, m.ring[:m.head]...)
-}
+func (m *modState) add(id string, max int) { m.recent.add(id, max) }
 
 // Open loads the state at path, recovering from a missing or corrupt file as
 // the design requires: never silently starting from "now". The returned
@@ -476,14 +450,7 @@ func (m *modState) seen(id string) bool {
 	if m == nil {
 		return false
 	}
-	if _, ok := m.set[id]; ok {
-		return true
-	}
-	if m.pend != nil {
-		_, ok := m.pend.set[id]
-		return ok
-	}
-	return false
+	return m.recent.has(id) || m.pend != nil && m.pend.recent.has(id)
 }
 
 // Resolution is what Begin did with the pending cursors it found.
@@ -518,7 +485,7 @@ func (s *Store) Begin(run *Owner, persist bool) (Resolution, error) {
 		}
 		if promote {
 			m.cursor = m.pend.cursor
-			for _, id := range m.pend.recent() {
+			for _, id := range m.pend.recent.ids() {
 				m.add(id, s.max)
 			}
 			m.updated = m.pend.updated
@@ -630,9 +597,9 @@ func (s *Store) Snapshot() File {
 	defer s.mu.RUnlock()
 	f := File{Version: Version, Vendor: s.vendor, Instance: s.instance, UpdatedAt: s.updated, Modules: make(map[string]ModuleState, len(s.modules))}
 	for name, m := range s.modules {
-		ms := ModuleState{Cursor: bytes.Clone(m.cursor), UpdatedAt: m.updated, Recent: m.recent()}
+		ms := ModuleState{Cursor: bytes.Clone(m.cursor), UpdatedAt: m.updated, Recent: m.recent.ids()}
 		if m.pend != nil {
-			ms.Pending = &Pending{Cursor: bytes.Clone(m.pend.cursor), UpdatedAt: m.pend.updated, Recent: m.pend.recent()}
+			ms.Pending = &Pending{Cursor: bytes.Clone(m.pend.cursor), UpdatedAt: m.pend.updated, Recent: m.pend.recent.ids()}
 		}
 		f.Modules[name] = ms
 	}
@@ -735,7 +702,7 @@ func (m *modState) encodeFields(b []byte) []byte {
 	b = appendTime(b, m.updated)
 	b = append(b, `,"recent":[`...)
 	first := true
-	for _, part := range [2][]string{m.ring[m.head:], m.ring[:m.head]} {
+	for _, part := range [2][]string{m.recent.ring[m.recent.head:], m.recent.ring[:m.recent.head]} {
 		for _, id := range part {
 			if !first {
 				b = append(b, ',')

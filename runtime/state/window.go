@@ -1,0 +1,144 @@
+package state
+
+import "hash/maphash"
+
+// window is a module's recent IDs: at most max of them, the oldest evicted
+// first, in a ring (the order the file keeps) indexed by an open-addressing
+// table. Every ID of every page is looked up once (Seen) and added once
+// (Commit), and every add evicts one; with a Go map these three hashed the
+// string and compared it, and were about a tenth of a backlog's CPU. Here a
+// slot holds the upper half of its ID's hash (its tag) beside the ID's
+// place in the ring, so a probe compares strings only when the tags match,
+// an eviction finds its slot by the tag kept in the ring without hashing
+// the evicted ID, and the table grows without hashing anything.
+type window struct {
+	ring []string
+	// tags[i] is the tag of ring[i].
+	tags []uint32
+	// head is the oldest entry once the ring is full.
+	head int
+	// slots has a power-of-two length, at most 5/8 full so that a probe
+	// soon ends at a free slot. A slot is tag<<32 | (ring index + 1), 0
+	// when free; its home (where its probe starts) is tag & mask.
+	slots []uint64
+	seed  maphash.Seed
+}
+
+// ready makes the table of an empty window.
+func (w *window) ready() {
+	if w.slots == nil {
+		w.seed = maphash.MakeSeed()
+		w.slots = make([]uint64, 16)
+	}
+}
+
+func (w *window) tag(id string) uint32 {
+	w.ready()
+	return uint32(maphash.String(w.seed, id) >> 32)
+}
+
+// has reports whether id is in the window.
+func (w *window) has(id string) bool {
+	if len(w.ring) == 0 {
+		return false
+	}
+	_, ok := w.find(id, w.tag(id))
+	return ok
+}
+
+// add puts id in the window unless it is there, evicting the oldest ID
+// when the window holds max; an empty id is never added.
+func (w *window) add(id string, max int) {
+	if id == "" || max <= 0 {
+		return
+	}
+	w.addTagged(id, w.tag(id), max)
+}
+
+// find returns the slot holding id, or the free slot where it would go.
+func (w *window) find(id string, tag uint32) (int, bool) {
+	mask := len(w.slots) - 1
+	for i := int(tag) & mask; ; i = (i + 1) & mask {
+		sl := w.slots[i]
+		if sl == 0 {
+			return i, false
+		}
+		if uint32(sl>>32) == tag && w.ring[uint32(sl)-1] == id {
+			return i, true
+		}
+	}
+}
+
+// addTagged is add with id's tag computed; tests choose colliding tags.
+func (w *window) addTagged(id string, tag uint32, max int) {
+	w.ready()
+	slot, ok := w.find(id, tag)
+	if ok {
+		return
+	}
+	at := w.head
+	if len(w.ring) < max {
+		at = len(w.ring)
+		w.ring = append(w.ring, id)
+		w.tags = append(w.tags, tag)
+		if len(w.ring)*8 > len(w.slots)*5 {
+			w.grow()
+			return
+		}
+	} else {
+		w.remove(at)
+		w.ring[at], w.tags[at] = id, tag
+		w.head = (w.head + 1) % max
+		// The removal may have shifted an entry into the free slot found.
+		slot, _ = w.find(id, tag)
+	}
+	w.slots[slot] = uint64(tag)<<32 | uint64(at+1)
+}
+
+// remove frees the slot of ring entry at, shifting back the entries after
+// it in its probe run that may sit earlier, so that no lookup stops at the
+// freed slot short of an entry (deletion without tombstones).
+func (w *window) remove(at int) {
+	mask := len(w.slots) - 1
+	want := uint64(w.tags[at])<<32 | uint64(at+1)
+	i := int(w.tags[at]) & mask
+	for w.slots[i] != want {
+		i = (i + 1) & mask
+	}
+	for j := i; ; {
+		j = (j + 1) & mask
+		next := w.slots[j]
+		if next == 0 {
+			break
+		}
+		home := int(next>>32) & mask
+		// The entry at j may move to i only if its home is not in the
+		// cyclic range (i, j]: its lookup starts at home and must still
+		// pass through i.
+		if i <= j && (home <= i || home > j) || i > j && home <= i && home > j {
+			w.slots[i] = next
+			i = j
+		}
+	}
+	w.slots[i] = 0
+}
+
+// grow doubles the table and indexes the ring again, from the tags.
+func (w *window) grow() {
+	w.slots = make([]uint64, 2*len(w.slots))
+	mask := len(w.slots) - 1
+	for at, tag := range w.tags {
+		i := int(tag) & mask
+		for w.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		w.slots[i] = uint64(tag)<<32 | uint64(at+1)
+	}
+}
+
+// ids returns the window oldest first.
+func (w *window) ids() []string {
+	out := make([]string, 0, len(w.ring))
+	out = append(out, w.ring[w.head:]...)
+	return append(out, w.ring[:w.head]...)
+}

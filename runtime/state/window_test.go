@@ -1,0 +1,144 @@
+package state
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/wodlekit/wodlekit/runtime/internal/cpuclock"
+)
+
+// refWindow is the window's reference: a map and a FIFO slice.
+type refWindow struct {
+	set  map[string]bool
+	fifo []string
+}
+
+func (r *refWindow) add(id string, max int) {
+	if id == "" || r.set[id] {
+		return
+	}
+	r.set[id] = true
+	r.fifo = append(r.fifo, id)
+	if len(r.fifo) > max {
+		delete(r.set, r.fifo[0])
+		r.fifo = r.fifo[1:]
+	}
+}
+
+// checkWindow compares w with the reference: the same IDs in the same
+// order, every one found, and no other of the alphabet.
+func checkWindow(t *testing.T, w *window, ref *refWindow, alphabet []string, step int) {
+	t.Helper()
+	if got := w.ids(); !slices.Equal(got, ref.fifo) && !(len(got) == 0 && len(ref.fifo) == 0) {
+		t.Fatalf("step %d: window %v, want %v", step, got, ref.fifo)
+	}
+	for _, id := range alphabet {
+		if w.has(id) != ref.set[id] {
+			t.Fatalf("step %d: has(%q) = %v, want %v (window %v)", step, id, w.has(id), ref.set[id], w.ids())
+		}
+	}
+}
+
+// The window holds exactly the last max distinct IDs, in order, through
+// growth, wrap-around and evictions, including when whole tags collide
+// (tagged: three tags for all IDs, so every probe run is long and every
+// eviction shifts entries back) and when only the homes do.
+func TestWindowAgreesWithAReference(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tagged bool
+	}{{"hashed", false}, {"three tags", true}} {
+		for _, max := range []int{1, 2, 5, 9, 10, 11, 37, 300} {
+			if tc.tagged && max > 40 {
+				continue // every probe run is as long as the window
+			}
+			t.Run(fmt.Sprintf("%s max %d", tc.name, max), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(max), 7))
+				alphabet := make([]string, 3*max+5)
+				for i := range alphabet {
+					alphabet[i] = fmt.Sprint("evt-", i)
+				}
+				var w window
+				ref := &refWindow{set: map[string]bool{}}
+				for step := range 20 * len(alphabet) {
+					id := alphabet[rng.IntN(len(alphabet))]
+					if tc.tagged {
+						if !w.has(id) {
+							w.addTagged(id, uint32(len(id)+int(id[len(id)-1]))%3<<8, max)
+						}
+					} else {
+						w.add(id, max)
+					}
+					ref.add(id, max)
+					if !tc.tagged {
+						checkWindow(t, &w, ref, alphabet, step)
+						continue
+					}
+					// has() hashes; with chosen tags, look up by them.
+					for _, a := range alphabet {
+						_, ok := w.find(a, uint32(len(a)+int(a[len(a)-1]))%3<<8)
+						if ok != ref.set[a] {
+							t.Fatalf("step %d: find(%q) = %v, want %v", step, a, ok, ref.set[a])
+						}
+					}
+					if !slices.Equal(w.ids(), ref.fifo) {
+						t.Fatalf("step %d: window %v, want %v", step, w.ids(), ref.fifo)
+					}
+				}
+			})
+		}
+	}
+}
+
+// FuzzWindow drives a small window with IDs and a max from the input.
+func FuzzWindow(f *testing.F) {
+	f.Add([]byte("abcabcddeeffgabc"), uint8(3))
+	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b"), uint8(4))
+	f.Fuzz(func(t *testing.T, ops []byte, max uint8) {
+		m := int(max%40) + 1
+		var w window
+		ref := &refWindow{set: map[string]bool{}}
+		alphabet := make([]string, 64)
+		for i := range alphabet {
+			alphabet[i] = fmt.Sprint("id", i)
+		}
+		for step, op := range ops {
+			id := alphabet[op%64]
+			w.add(id, m)
+			ref.add(id, m)
+			checkWindow(t, &w, ref, alphabet, step)
+		}
+	})
+}
+
+// BenchmarkWindowPage is a page's window work on a full 2,000-ID window:
+// 1,000 new IDs looked up (Seen), then added (Commit), each evicting one.
+// The IDs come round every 8 pages, long after they left the window.
+func BenchmarkWindowPage(b *testing.B) {
+	const max, size = 2000, 1000
+	ids := make([]string, 8*size)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%026d", i)
+	}
+	var w window
+	for _, id := range ids[:max] {
+		w.add(id, max)
+	}
+	page := max / size
+	start := cpuclock.Now()
+	for b.Loop() {
+		p := ids[page%8*size:][:size]
+		page++
+		for _, id := range p {
+			if w.has(id) {
+				b.Fatal("new ID seen")
+			}
+		}
+		for _, id := range p {
+			w.add(id, max)
+		}
+	}
+	cpuclock.Report(b, start)
+}
