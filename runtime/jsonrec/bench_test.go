@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+
+	"github.com/wodlekit/wodlekit/runtime/internal/cpuclock"
 )
 
 // auditPage builds a 1Password-like events page of n records of ~750
@@ -31,14 +33,14 @@ func BenchmarkDecodePage(b *testing.B) {
 	spec := &Spec{Arrays: map[string]string{"items": "signinattempt"}, Fields: []string{"uuid", "timestamp"}}
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
-	cpu := cpuClock()
+	cpu := cpuclock.Now()
 	for b.Loop() {
 		p, err := Decode(bytes.NewReader(page), spec)
 		if err != nil || len(p.Items) != 1000 {
 			b.Fatalf("%d records, %v", len(p.Items), err)
 		}
 	}
-	reportCPU(b, cpu)
+	cpuclock.Report(b, cpu)
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(len(page))/1000, "bytes/record")
 }
@@ -56,14 +58,14 @@ func benchScratch(b *testing.B, page []byte, n int, spec *Spec) {
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
 	var s Scratch
-	cpu := cpuClock()
+	cpu := cpuclock.Now()
 	for b.Loop() {
 		p, err := s.Decode(bytes.NewReader(page), spec, int64(len(page)))
 		if err != nil || len(p.Items) != n {
 			b.Fatalf("%d records, %v", len(p.Items), err)
 		}
 	}
-	reportCPU(b, cpu)
+	cpuclock.Report(b, cpu)
 	b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(len(page))/float64(n), "bytes/record")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/wodlekit/wodlekit/runtime/config"
 	"github.com/wodlekit/wodlekit/runtime/emit"
 	"github.com/wodlekit/wodlekit/runtime/httpx"
+	"github.com/wodlekit/wodlekit/runtime/internal/idwindow"
 	"github.com/wodlekit/wodlekit/runtime/secret"
 	"github.com/wodlekit/wodlekit/runtime/state"
 	"github.com/wodlekit/wodlekit/runtime/version"
@@ -314,7 +315,7 @@ type pageScratch struct {
 	runSeen map[string]struct{}
 	// pageIDs are the IDs delivered from the page in hand; nil when
 	// runSeen is not.
-	pageIDs *idSet
+	pageIDs *idwindow.Window
 	// known tells, record by record, whether the state's recent IDs hold it.
 	known []bool
 	// ids are the IDs the page in hand commits. Store.Commit keeps copies
@@ -327,7 +328,7 @@ type pageScratch struct {
 func (c *collection) newPageScratch() *pageScratch {
 	ps := &pageScratch{}
 	if c.saves() {
-		ps.pageIDs = newIDSet()
+		ps.pageIDs = &idwindow.Window{}
 	} else {
 		ps.runSeen = map[string]struct{}{}
 	}
@@ -343,7 +344,7 @@ func (c *collection) deliverPage(ctx context.Context, name string, mr *moduleRun
 	lines := c.lines.take()
 	defer func() { c.lines.give(lines) }()
 	if ps.runSeen == nil {
-		ps.pageIDs.reset(len(records))
+		ps.pageIDs.Reset()
 	}
 	ids = ps.ids[:0]
 	defer func() { ps.ids = ids[:0] }()
@@ -364,7 +365,8 @@ func (c *collection) deliverPage(ctx context.Context, name string, mr *moduleRun
 				ps.runSeen[rec.ID] = struct{}{}
 				dup = len(ps.runSeen) == n
 			default:
-				dup = !ps.pageIDs.add(rec.ID)
+				// The page's size as the bound: nothing is evicted.
+				dup = !ps.pageIDs.Add(rec.ID, len(records))
 			}
 			if dup {
 				mr.Duplicates++

@@ -42,9 +42,7 @@ func (p powerCut) replay(t *testing.T) string {
 func TestPowerCutResumesFromASyncedCopy(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.json")
-	clock := fixed
-	o := opts()
-	o.Now = func() time.Time { return clock }
+	o, clock := clockedOpts()
 	s, _ := mustOpen(t, path, o)
 
 	synced := map[string]bool{}
@@ -116,7 +114,7 @@ func TestPowerCutResumesFromASyncedCopy(t *testing.T) {
 	}
 	syncsAtStart := syncs
 	for page := 1; page <= 12; page++ {
-		clock = clock.Add(300 * time.Millisecond)
+		*clock = clock.Add(300 * time.Millisecond)
 		commit(page, page%4 == 0) // a sync once durableEvery has passed
 	}
 	if err := s.Sync(); err != nil {
@@ -187,9 +185,7 @@ func TestWhichWritesAreSynced(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := fixed
-			o := opts()
-			o.Now = func() time.Time { return clock }
+			o, clock := clockedOpts()
 			s, _ := mustOpen(t, filepath.Join(t.TempDir(), "s.json"), o)
 			syncs := 0
 			s.hook = func(step string, _ *os.File) error {
@@ -199,7 +195,7 @@ func TestWhichWritesAreSynced(t *testing.T) {
 				return nil
 			}
 			for i, o := range tc.ops {
-				clock = clock.Add(o.after)
+				*clock = clock.Add(o.after)
 				before := syncs
 				var err error
 				switch o.do {

@@ -108,7 +108,7 @@ func (s *Store) appendJournal(records []byte) error {
 		return fmt.Errorf("appending to %s: %w", s.dir.Join(s.journalName()), err)
 	}
 	s.jsize += int64(len(records))
-	s.jrecords++
+	s.junsynced = true
 	if err := s.step("journal", s.jfile); err != nil {
 		s.jready = false
 		return err
@@ -119,7 +119,7 @@ func (s *Store) appendJournal(records []byte) error {
 // restartJournal empties the journal after a compaction wrote the snapshot
 // named id, and writes its header (the caller holds wmu).
 func (s *Store) restartJournal(id string, owner *Owner) error {
-	s.jready, s.jsize, s.jrecords = false, 0, 0
+	s.jready, s.jsize, s.junsynced = false, 0, false
 	name := s.journalName()
 	if s.jfile == nil {
 		f, err := s.dir.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND)
@@ -182,35 +182,13 @@ func (s *Store) replayJournal(id string) ([]Notice, error) {
 				"state journal %s is damaged at record %d; resumed from the records before it (later pages are collected again, duplicates are filtered)",
 				s.dir.Join(s.journalName()), n)}}, nil
 		}
-		s.apply(r, h.Owner != nil)
+		s.applyLocked(r.Module, r.Cursor, r.IDs, r.Updated, h.Owner != nil)
+		if r.Updated.After(s.updated) {
+			s.updated = r.Updated
+		}
 		// Written but never synced: Sync must compact them.
-		s.jrecords++
+		s.junsynced = true
 		rest = next
 	}
 	return nil, nil
-}
-
-// apply makes a journal record's commit in memory, as Commit did.
-func (s *Store) apply(r journalRecord, pending bool) {
-	m := s.modules[r.Module]
-	if m == nil {
-		m = newModule()
-		s.modules[r.Module] = m
-	}
-	target := m
-	if pending {
-		if m.pend == nil {
-			m.pend = newModule()
-		}
-		target = m.pend
-	}
-	target.cursor = cleanCursor(r.Cursor)
-	for _, id := range r.IDs {
-		target.add(id, s.max)
-	}
-	target.updated = r.Updated
-	if r.Updated.After(s.updated) {
-		s.updated = r.Updated
-	}
-	m.enc = nil
 }

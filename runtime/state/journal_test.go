@@ -12,14 +12,20 @@ import (
 	"unicode/utf8"
 )
 
-// clocked opens a store at dir/s.json whose clock the test moves.
-func clocked(t *testing.T, dir string) (*Store, *time.Time) {
-	t.Helper()
+// clockedOpts are opts with a clock the test moves, starting at fixed.
+func clockedOpts() (Options, *time.Time) {
 	clock := fixed
 	o := opts()
 	o.Now = func() time.Time { return clock }
+	return o, &clock
+}
+
+// clocked opens a store at dir/s.json whose clock the test moves.
+func clocked(t *testing.T, dir string) (*Store, *time.Time) {
+	t.Helper()
+	o, clock := clockedOpts()
 	s, _ := mustOpen(t, filepath.Join(dir, "s.json"), o)
-	return s, &clock
+	return s, clock
 }
 
 func cursorOf(t *testing.T, s *Store, module string) string {

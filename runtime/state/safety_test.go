@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wodlekit/wodlekit/runtime/safefs"
 )
@@ -104,12 +103,10 @@ func TestUnsafeStateDirRefused(t *testing.T) {
 // not stop the next run.
 func TestOwnLinkBetweenStateAndPrevAccepted(t *testing.T) {
 	path, _ := plantedDir(t)
-	clock := fixed
-	o := opts()
-	o.Now = func() time.Time { return clock }
+	o, clock := clockedOpts()
 	s, _ := mustOpen(t, path, o)
 	mustCommit(t, s, "m", "1")
-	clock = clock.Add(durableEvery) // the next commit writes a new snapshot
+	*clock = clock.Add(durableEvery) // the next commit writes a new snapshot
 	s.hook = func(step string, _ *os.File) error {
 		if step == "prev" {
 			return errors.New("crash")

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wodlekit/wodlekit/runtime/internal/idwindow"
 	"github.com/wodlekit/wodlekit/runtime/safefs"
 )
 
@@ -158,20 +159,21 @@ type Store struct {
 	// Reset changed what the journal's header says); both are guarded by
 	// mu. The rest is guarded by wmu: jout is the records being written,
 	// jfile the open journal, jready that it has a header naming the
-	// snapshot on disk, jsize its length, jrecords the appends since.
-	jbuf     []byte
-	jstale   bool
-	jout     []byte
-	jfile    *os.File
-	jready   bool
-	jsize    int64
-	jrecords int
+	// snapshot on disk, jsize its length, and junsynced that it holds
+	// records no synced snapshot has (appended, or found by Open).
+	jbuf      []byte
+	jstale    bool
+	jout      []byte
+	jfile     *os.File
+	jready    bool
+	jsize     int64
+	junsynced bool
 }
 
 type modState struct {
 	cursor  json.RawMessage
 	updated time.Time
-	recent  window
+	recent  idwindow.Window
 	pend    *modState // pending part (its pend is nil); nil when none
 	enc     []byte    // cached encoding, nil when stale: unchanged modules are not re-encoded
 	encBuf  []byte    // the memory of the last encoding, reused for the next
@@ -181,7 +183,7 @@ func newModule() *modState {
 	return &modState{}
 }
 
-func (m *modState) add(id string, max int) { m.recent.add(id, max) }
+func (m *modState) add(id string, max int) { m.recent.Add(id, max) }
 
 // Open loads the state at path, recovering from a missing or corrupt file as
 // the design requires: never silently starting from "now". The returned
@@ -450,7 +452,7 @@ func (m *modState) seen(id string) bool {
 	if m == nil {
 		return false
 	}
-	return m.recent.has(id) || m.pend != nil && m.pend.recent.has(id)
+	return m.recent.Has(id) || m.pend != nil && m.pend.recent.Has(id)
 }
 
 // Resolution is what Begin did with the pending cursors it found.
@@ -485,7 +487,7 @@ func (s *Store) Begin(run *Owner, persist bool) (Resolution, error) {
 		}
 		if promote {
 			m.cursor = m.pend.cursor
-			for _, id := range m.pend.recent.ids() {
+			for _, id := range m.pend.recent.IDs() {
 				m.add(id, s.max)
 			}
 			m.updated = m.pend.updated
@@ -546,14 +548,26 @@ func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) erro
 		return fmt.Errorf("state %s: commit %s: cursor is not valid JSON", s.path, module)
 	}
 	s.mu.Lock()
+	now := s.now().UTC()
+	cursor = s.applyLocked(module, cursor, ids, now, s.staging)
+	s.updated = now
+	s.appendRecordLocked(module, cursor, now, ids)
+	gen := s.changedLocked()
+	s.mu.Unlock()
+	return s.persist(gen, false)
+}
+
+// applyLocked makes a commit of module in memory, to its pending part
+// when pending, and returns the cursor it keeps; Commit and the journal's
+// replay share it. The caller holds mu.
+func (s *Store) applyLocked(module string, cursor json.RawMessage, ids []string, updated time.Time, pending bool) json.RawMessage {
 	m := s.modules[module]
 	if m == nil {
 		m = newModule()
 		s.modules[module] = m
 	}
-	now := s.now().UTC()
 	target := m
-	if s.staging {
+	if pending {
 		if m.pend == nil {
 			m.pend = newModule()
 		}
@@ -563,13 +577,9 @@ func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) erro
 	for _, id := range ids {
 		target.add(id, s.max)
 	}
-	target.updated = now
+	target.updated = updated
 	m.enc = nil
-	s.updated = now
-	s.appendRecordLocked(module, target.cursor, now, ids)
-	gen := s.changedLocked()
-	s.mu.Unlock()
-	return s.persist(gen, false)
+	return target.cursor
 }
 
 // Reset forgets module's cursor and window ("" forgets every module), so the
@@ -597,9 +607,9 @@ func (s *Store) Snapshot() File {
 	defer s.mu.RUnlock()
 	f := File{Version: Version, Vendor: s.vendor, Instance: s.instance, UpdatedAt: s.updated, Modules: make(map[string]ModuleState, len(s.modules))}
 	for name, m := range s.modules {
-		ms := ModuleState{Cursor: bytes.Clone(m.cursor), UpdatedAt: m.updated, Recent: m.recent.ids()}
+		ms := ModuleState{Cursor: bytes.Clone(m.cursor), UpdatedAt: m.updated, Recent: m.recent.IDs()}
 		if m.pend != nil {
-			ms.Pending = &Pending{Cursor: bytes.Clone(m.pend.cursor), UpdatedAt: m.pend.updated, Recent: m.pend.recent.ids()}
+			ms.Pending = &Pending{Cursor: bytes.Clone(m.pend.cursor), UpdatedAt: m.pend.updated, Recent: m.pend.recent.IDs()}
 		}
 		f.Modules[name] = ms
 	}
@@ -702,7 +712,8 @@ func (m *modState) encodeFields(b []byte) []byte {
 	b = appendTime(b, m.updated)
 	b = append(b, `,"recent":[`...)
 	first := true
-	for _, part := range [2][]string{m.recent.ring[m.recent.head:], m.recent.ring[:m.recent.head]} {
+	older, newer := m.recent.InOrder()
+	for _, part := range [2][]string{older, newer} {
 		for _, id := range part {
 			if !first {
 				b = append(b, ',')

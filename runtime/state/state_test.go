@@ -390,9 +390,7 @@ func TestUnreadableStateIsAnError(t *testing.T) {
 // becomes the copy that Open falls back to.
 func TestPrevIsTheNewestSyncedCopy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.json")
-	clock := fixed
-	o := opts()
-	o.Now = func() time.Time { return clock }
+	o, clock := clockedOpts()
 	s, _ := mustOpen(t, path, o)
 	prevHolds := func(when, cursor string) {
 		t.Helper()
@@ -410,7 +408,7 @@ func TestPrevIsTheNewestSyncedCopy(t *testing.T) {
 	if _, err := os.Stat(path + ".prev"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(".prev after commits to the journal")
 	}
-	clock = clock.Add(durableEvery)
+	*clock = clock.Add(durableEvery)
 	mustCommit(t, s, "m", "4") // a snapshot, synced
 	prevHolds("a synced commit after journal ones", "1")
 	mustCommit(t, s, "m", "5") // journal
@@ -455,9 +453,7 @@ func copyDir(t *testing.T, src string) string {
 func TestCrashAtEveryStepLeavesLoadableState(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.json")
-	clock := fixed
-	o := opts()
-	o.Now = func() time.Time { return clock }
+	o, clock := clockedOpts()
 	s, _ := mustOpen(t, path, o)
 	type crashPoint struct {
 		dir  string
@@ -493,7 +489,7 @@ func TestCrashAtEveryStepLeavesLoadableState(t *testing.T) {
 	}
 	points = append(points, crashPoint{copyDir(t, dir), 0})
 	for page := 1; page <= 8; page++ {
-		clock = clock.Add(300 * time.Millisecond) // a new snapshot every fourth page
+		*clock = clock.Add(300 * time.Millisecond) // a new snapshot every fourth page
 		mustCommit(t, s, "m", fmt.Sprint(page), fmt.Sprint("id", page), fmt.Sprint("id", page, "b"))
 		done = page
 		points = append(points, crashPoint{copyDir(t, dir), done})

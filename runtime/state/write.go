@@ -58,7 +58,7 @@ const durableEvery = time.Second
 func (s *Store) persist(gen uint64, sync bool) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if gen <= s.written && (!sync || s.jrecords == 0) {
+	if gen <= s.written && (!sync || !s.junsynced) {
 		if !sync || s.durable {
 			return nil
 		}
@@ -91,7 +91,7 @@ func (s *Store) persist(gen uint64, sync bool) error {
 	// Until the journal restarts under the new snapshot, nothing may be
 	// appended to it: its records are in the snapshot.
 	s.jready = false
-	if err := s.writeAtomic(data, true); err != nil {
+	if err := s.writeAtomic(data); err != nil {
 		return fmt.Errorf("state %s: %w", s.path, err)
 	}
 	s.synced = now
@@ -123,12 +123,11 @@ func (s *Store) step(name string, f *os.File) error {
 	return s.hook(name, f)
 }
 
-// writeAtomic guarantees that at every instant either the old or the new
-// file is complete at path (or, on filesystems without hard links, at
-// path.prev, which Open falls back to), and that path.prev is always a
-// synced file: a write that is not synced (sync false) may be lost or
-// zeroed by a power cut, so it never becomes the previous copy.
-func (s *Store) writeAtomic(data []byte, sync bool) (err error) {
+// writeAtomic writes data as the new file, synced, and guarantees that at
+// every instant either the old or the new file is complete at path (or, on
+// filesystems without hard links, at path.prev, which Open falls back to),
+// and that path.prev is always a synced file.
+func (s *Store) writeAtomic(data []byte) (err error) {
 	base := filepath.Base(s.path)
 	f, tmp, err := s.dir.CreateTemp(base + ".tmp-")
 	if err != nil {
@@ -149,23 +148,19 @@ func (s *Store) writeAtomic(data []byte, sync bool) (err error) {
 	if err = s.step("written", f); err != nil {
 		return err
 	}
-	if sync {
-		if err = f.Sync(); err != nil {
-			return err
-		}
+	if err = f.Sync(); err != nil {
+		return err
 	}
 	closed = true
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if sync {
-		if err = s.step("synced", nil); err != nil {
-			return err
-		}
+	if err = s.step("synced", nil); err != nil {
+		return err
 	}
-	// A file not known to be synced (written unsynced, or found by Open)
-	// is replaced without becoming the previous copy, which then stays
-	// the older synced one.
+	// A file not known to be synced (found by Open, or whose directory
+	// sync failed) is replaced without becoming the previous copy, which
+	// then stays the older synced one.
 	if s.durable {
 		if err = s.keepPrevious(); err != nil {
 			return fmt.Errorf("keeping previous copy: %w", err)
@@ -180,9 +175,6 @@ func (s *Store) writeAtomic(data []byte, sync bool) (err error) {
 	s.durable = false
 	if err = s.step("renamed", nil); err != nil {
 		return err
-	}
-	if !sync {
-		return nil
 	}
 	if err = s.syncDir(); err != nil {
 		return err

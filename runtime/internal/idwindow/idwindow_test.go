@@ -1,4 +1,4 @@
-package state
+package idwindow
 
 import (
 	"fmt"
@@ -29,14 +29,14 @@ func (r *refWindow) add(id string, max int) {
 
 // checkWindow compares w with the reference: the same IDs in the same
 // order, every one found, and no other of the alphabet.
-func checkWindow(t *testing.T, w *window, ref *refWindow, alphabet []string, step int) {
+func checkWindow(t *testing.T, w *Window, ref *refWindow, alphabet []string, step int) {
 	t.Helper()
-	if got := w.ids(); !slices.Equal(got, ref.fifo) && !(len(got) == 0 && len(ref.fifo) == 0) {
+	if got := w.IDs(); !slices.Equal(got, ref.fifo) && !(len(got) == 0 && len(ref.fifo) == 0) {
 		t.Fatalf("step %d: window %v, want %v", step, got, ref.fifo)
 	}
 	for _, id := range alphabet {
-		if w.has(id) != ref.set[id] {
-			t.Fatalf("step %d: has(%q) = %v, want %v (window %v)", step, id, w.has(id), ref.set[id], w.ids())
+		if w.Has(id) != ref.set[id] {
+			t.Fatalf("step %d: has(%q) = %v, want %v (window %v)", step, id, w.Has(id), ref.set[id], w.IDs())
 		}
 	}
 }
@@ -60,16 +60,16 @@ func TestWindowAgreesWithAReference(t *testing.T) {
 				for i := range alphabet {
 					alphabet[i] = fmt.Sprint("evt-", i)
 				}
-				var w window
+				var w Window
 				ref := &refWindow{set: map[string]bool{}}
 				for step := range 20 * len(alphabet) {
 					id := alphabet[rng.IntN(len(alphabet))]
 					if tc.tagged {
-						if !w.has(id) {
+						if !w.Has(id) {
 							w.addTagged(id, uint32(len(id)+int(id[len(id)-1]))%3<<8, max)
 						}
 					} else {
-						w.add(id, max)
+						w.Add(id, max)
 					}
 					ref.add(id, max)
 					if !tc.tagged {
@@ -83,8 +83,8 @@ func TestWindowAgreesWithAReference(t *testing.T) {
 							t.Fatalf("step %d: find(%q) = %v, want %v", step, a, ok, ref.set[a])
 						}
 					}
-					if !slices.Equal(w.ids(), ref.fifo) {
-						t.Fatalf("step %d: window %v, want %v", step, w.ids(), ref.fifo)
+					if !slices.Equal(w.IDs(), ref.fifo) {
+						t.Fatalf("step %d: window %v, want %v", step, w.IDs(), ref.fifo)
 					}
 				}
 			})
@@ -98,7 +98,7 @@ func FuzzWindow(f *testing.F) {
 	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b"), uint8(4))
 	f.Fuzz(func(t *testing.T, ops []byte, max uint8) {
 		m := int(max%40) + 1
-		var w window
+		var w Window
 		ref := &refWindow{set: map[string]bool{}}
 		alphabet := make([]string, 64)
 		for i := range alphabet {
@@ -106,25 +106,25 @@ func FuzzWindow(f *testing.F) {
 		}
 		for step, op := range ops {
 			id := alphabet[op%64]
-			w.add(id, m)
+			w.Add(id, m)
 			ref.add(id, m)
 			checkWindow(t, &w, ref, alphabet, step)
 		}
 	})
 }
 
-// BenchmarkWindowPage is a page's window work on a full 2,000-ID window:
+// BenchmarkPage is a page's window work on a full 2,000-ID window:
 // 1,000 new IDs looked up (Seen), then added (Commit), each evicting one.
 // The IDs come round every 8 pages, long after they left the window.
-func BenchmarkWindowPage(b *testing.B) {
+func BenchmarkPage(b *testing.B) {
 	const max, size = 2000, 1000
 	ids := make([]string, 8*size)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%026d", i)
 	}
-	var w window
+	var w Window
 	for _, id := range ids[:max] {
-		w.add(id, max)
+		w.Add(id, max)
 	}
 	page := max / size
 	start := cpuclock.Now()
@@ -132,13 +132,40 @@ func BenchmarkWindowPage(b *testing.B) {
 		p := ids[page%8*size:][:size]
 		page++
 		for _, id := range p {
-			if w.has(id) {
+			if w.Has(id) {
 				b.Fatal("new ID seen")
 			}
 		}
 		for _, id := range p {
-			w.add(id, max)
+			w.Add(id, max)
 		}
 	}
 	cpuclock.Report(b, start)
+}
+
+// A window reset between pages of every size, each page's IDs added with
+// the page's size as max, tells new IDs from repeats as a map does: the
+// runner's use, with a small page after a large one and the reverse.
+func TestResetBetweenPages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var w Window
+	for page, n := range []int{0, 1, 7, 8, 9, 1000, 3, 2500, 17, 1000, 0, 64} {
+		w.Reset()
+		want := map[string]bool{}
+		for i := range n {
+			// Few distinct IDs in some pages (many repeats), all distinct
+			// in others; some shared with other pages.
+			id := fmt.Sprintf("id-%d", rng.IntN(max(1, n*(page%3))+1))
+			if page%4 == 0 {
+				id = fmt.Sprintf("p%d-%d", page, i)
+			}
+			if got := w.Add(id, n); got != !want[id] {
+				t.Fatalf("page %d (%d IDs), ID %d %q: Add = %v, want %v", page, n, i, id, got, !want[id])
+			}
+			want[id] = true
+		}
+		if len(w.IDs()) != len(want) {
+			t.Fatalf("page %d: %d IDs in the window, want %d", page, len(w.IDs()), len(want))
+		}
+	}
 }

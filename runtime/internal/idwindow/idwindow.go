@@ -1,17 +1,21 @@
-package state
+// Package idwindow is the runtime's set of event IDs: a window of at most
+// max IDs, the oldest evicted first. The state keeps one per module (its
+// recent IDs, in the order the file keeps), and the runner one per module
+// for the IDs of the page in hand.
+package idwindow
 
 import "hash/maphash"
 
-// window is a module's recent IDs: at most max of them, the oldest evicted
-// first, in a ring (the order the file keeps) indexed by an open-addressing
-// table. Every ID of every page is looked up once (Seen) and added once
-// (Commit), and every add evicts one; with a Go map these three hashed the
-// string and compared it, and were about a tenth of a backlog's CPU. Here a
+// Window holds at most max IDs, the oldest evicted first, in a ring indexed
+// by an open-addressing table. Every ID of every page is looked up once (the
+// state's Seen), added once (its Commit) and, in a full window, evicts one;
+// with a Go map these hashed the string and compared it each time, and were
+// about a tenth of a backlog's CPU. Here a
 // slot holds the upper half of its ID's hash (its tag) beside the ID's
 // place in the ring, so a probe compares strings only when the tags match,
 // an eviction finds its slot by the tag kept in the ring without hashing
 // the evicted ID, and the table grows without hashing anything.
-type window struct {
+type Window struct {
 	ring []string
 	// tags[i] is the tag of ring[i].
 	tags []uint32
@@ -25,20 +29,20 @@ type window struct {
 }
 
 // ready makes the table of an empty window.
-func (w *window) ready() {
+func (w *Window) ready() {
 	if w.slots == nil {
 		w.seed = maphash.MakeSeed()
 		w.slots = make([]uint64, 16)
 	}
 }
 
-func (w *window) tag(id string) uint32 {
+func (w *Window) tag(id string) uint32 {
 	w.ready()
 	return uint32(maphash.String(w.seed, id) >> 32)
 }
 
-// has reports whether id is in the window.
-func (w *window) has(id string) bool {
+// Has reports whether id is in the window.
+func (w *Window) Has(id string) bool {
 	if len(w.ring) == 0 {
 		return false
 	}
@@ -46,17 +50,26 @@ func (w *window) has(id string) bool {
 	return ok
 }
 
-// add puts id in the window unless it is there, evicting the oldest ID
-// when the window holds max; an empty id is never added.
-func (w *window) add(id string, max int) {
+// Add puts id in the window unless it is there, evicting the oldest ID
+// when the window holds max, and reports whether it added id; an empty id
+// is never added.
+func (w *Window) Add(id string, max int) bool {
 	if id == "" || max <= 0 {
-		return
+		return false
 	}
-	w.addTagged(id, w.tag(id), max)
+	return w.addTagged(id, w.tag(id), max)
+}
+
+// Reset empties the window, keeping its memory for the next IDs.
+func (w *Window) Reset() {
+	if len(w.ring) > 0 {
+		clear(w.slots)
+	}
+	w.ring, w.tags, w.head = w.ring[:0], w.tags[:0], 0
 }
 
 // find returns the slot holding id, or the free slot where it would go.
-func (w *window) find(id string, tag uint32) (int, bool) {
+func (w *Window) find(id string, tag uint32) (int, bool) {
 	mask := len(w.slots) - 1
 	for i := int(tag) & mask; ; i = (i + 1) & mask {
 		sl := w.slots[i]
@@ -70,11 +83,11 @@ func (w *window) find(id string, tag uint32) (int, bool) {
 }
 
 // addTagged is add with id's tag computed; tests choose colliding tags.
-func (w *window) addTagged(id string, tag uint32, max int) {
+func (w *Window) addTagged(id string, tag uint32, max int) bool {
 	w.ready()
 	slot, ok := w.find(id, tag)
 	if ok {
-		return
+		return false
 	}
 	at := w.head
 	if len(w.ring) < max {
@@ -83,7 +96,7 @@ func (w *window) addTagged(id string, tag uint32, max int) {
 		w.tags = append(w.tags, tag)
 		if len(w.ring)*8 > len(w.slots)*5 {
 			w.grow()
-			return
+			return true
 		}
 	} else {
 		w.remove(at)
@@ -93,12 +106,13 @@ func (w *window) addTagged(id string, tag uint32, max int) {
 		slot, _ = w.find(id, tag)
 	}
 	w.slots[slot] = uint64(tag)<<32 | uint64(at+1)
+	return true
 }
 
 // remove frees the slot of ring entry at, shifting back the entries after
 // it in its probe run that may sit earlier, so that no lookup stops at the
 // freed slot short of an entry (deletion without tombstones).
-func (w *window) remove(at int) {
+func (w *Window) remove(at int) {
 	mask := len(w.slots) - 1
 	want := uint64(w.tags[at])<<32 | uint64(at+1)
 	i := int(w.tags[at]) & mask
@@ -124,7 +138,7 @@ func (w *window) remove(at int) {
 }
 
 // grow doubles the table and indexes the ring again, from the tags.
-func (w *window) grow() {
+func (w *Window) grow() {
 	w.slots = make([]uint64, 2*len(w.slots))
 	mask := len(w.slots) - 1
 	for at, tag := range w.tags {
@@ -136,9 +150,13 @@ func (w *window) grow() {
 	}
 }
 
-// ids returns the window oldest first.
-func (w *window) ids() []string {
-	out := make([]string, 0, len(w.ring))
-	out = append(out, w.ring[w.head:]...)
-	return append(out, w.ring[:w.head]...)
+// InOrder returns the window oldest first, in two parts (the ring's).
+func (w *Window) InOrder() (older, newer []string) {
+	return w.ring[w.head:], w.ring[:w.head]
+}
+
+// IDs returns a copy of the window, oldest first.
+func (w *Window) IDs() []string {
+	older, newer := w.InOrder()
+	return append(append(make([]string, 0, len(w.ring)), older...), newer...)
 }
