@@ -329,6 +329,21 @@ func (s *Store) read(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
+	f, ok := decodeFile(data)
+	if !ok {
+		if f, err = decodeFileSlowly(path, data); err != nil {
+			return nil, err
+		}
+	}
+	if f.Vendor != s.vendor || f.Instance != s.instance {
+		return nil, &foreignError{path: path, vendor: f.Vendor, instance: f.Instance, wantVendor: s.vendor, wantInstance: s.instance}
+	}
+	return f, nil
+}
+
+// decodeFileSlowly decodes what decodeFile does not read, with
+// encoding/json, and tells a damaged file from one of a newer release.
+func decodeFileSlowly(path string, data []byte) (*File, error) {
 	var probe struct {
 		Version json.RawMessage `json:"version"`
 	}
@@ -349,9 +364,6 @@ func (s *Store) read(path string) (*File, error) {
 	var f File
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, &corruptError{describeJSONError(data, err)}
-	}
-	if f.Vendor != s.vendor || f.Instance != s.instance {
-		return nil, &foreignError{path: path, vendor: f.Vendor, instance: f.Instance, wantVendor: s.vendor, wantInstance: s.instance}
 	}
 	return &f, nil
 }
