@@ -63,13 +63,6 @@ func (d *fileDecoder) byte(c byte) bool {
 	return false
 }
 
-// peek reports whether the next token starts with c, consuming nothing but
-// whitespace.
-func (d *fileDecoder) peek(c byte) bool {
-	d.space()
-	return d.i < len(d.data) && d.data[d.i] == c
-}
-
 // null consumes the literal null.
 func (d *fileDecoder) null() bool {
 	d.space()
