@@ -165,6 +165,11 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		log.Info("no saved cursor: starting from the lookback", "since", mr.Since, "all", c.all)
 	}
 	ps := c.newPageScratch()
+	// A prefetch and a commit each run beside the module's loop, one at a
+	// time, on goroutines that live as long as the module (see helper).
+	fetcher, committer := startHelper(), startHelper()
+	defer fetcher.stop()
+	defer committer.stop()
 	// The state of a delivered page is written while the next page is
 	// fetched, and the next page is delivered only once that write
 	// succeeded, so a kill still replays at most the page in flight (a
@@ -261,10 +266,11 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 		next := bytes.Clone(pg.Next)
 		if c.vendor.Prefetch && c.worthPrefetch(ctx, mr, pg) {
 			ahead = make(chan fetched, 1)
-			go func(req PageRequest, l *pageLease) {
+			req, l, out := PageRequest{Cursor: next, Since: c.since, Now: c.started, Page: page + 1}, c.bodies.lease(), ahead
+			fetcher.do(func() {
 				p, err := m.Fetch(withPageLease(pctx, l), req)
-				ahead <- fetched{p, err, l}
-			}(PageRequest{Cursor: next, Since: c.since, Now: c.started, Page: page + 1}, c.bodies.lease())
+				out <- fetched{p, err, l}
+			})
 		}
 		size, pageEvents, ids, derr := c.deliverPage(ctx, name, mr, pg.Records, ps)
 		if derr != nil {
@@ -284,9 +290,8 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 			cursor = next
 		} else {
 			inflight = make(chan error, 1)
-			go func(next json.RawMessage, ids []string, done chan<- error) {
-				done <- c.store.Commit(name, next, ids)
-			}(next, ids, inflight)
+			done := inflight
+			committer.do(func() { done <- c.store.Commit(name, next, ids) })
 			cursor = next
 		}
 		if pg.Note != "" {
@@ -406,6 +411,30 @@ func (c *collection) deliverPage(ctx context.Context, name string, mr *moduleRun
 func (c *collection) saves() bool { return !c.all && !c.dryRun }
 
 // fetched is the outcome of a prefetched page.
+// helper runs a module's jobs of one kind (prefetches, commits), one at a
+// time, on one goroutine for the module's life. A goroutine started for
+// each page began with a small stack and grew it again through the
+// decoder's or the state's calls every time (runtime.morestack was about
+// 2% of a backlog's CPU); this one keeps the stack it grew.
+type helper struct{ jobs chan func() }
+
+func startHelper() *helper {
+	// One slot: a module starts a job only once the previous one of its
+	// kind delivered its result, so do never waits.
+	h := &helper{jobs: make(chan func(), 1)}
+	go func() {
+		for job := range h.jobs {
+			job()
+		}
+	}()
+	return h
+}
+
+func (h *helper) do(job func()) { h.jobs <- job }
+
+// stop lets the goroutine end once its job, if any, is done.
+func (h *helper) stop() { close(h.jobs) }
+
 type fetched struct {
 	page  *Page
 	err   error
