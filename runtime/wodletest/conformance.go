@@ -627,7 +627,7 @@ func killNine(t *testing.T, h Harness) {
 		t.Fatalf("only %d of %d kills landed mid-run: the test would prove little", midRun, kills)
 	}
 	if len(Records(ev)) == 0 {
-		t.Fatal("every killed run finished its backlog: no kill landed mid-run, the test proved nothing")
+		t.Fatal("the killed runs delivered the whole backlog, so the last kills tested nothing; raise Harness.KillBacklog")
 	}
 	all = append(all, in.ids(ev)...)
 	modules := len(Summaries(ev))
