@@ -399,6 +399,7 @@ func (s *Store) load(f *File) {
 		m := newModule()
 		m.cursor = cleanCursor(ms.Cursor)
 		m.updated = ms.UpdatedAt
+		m.recent.Grow(min(len(ms.Recent), s.max))
 		for _, id := range ms.Recent {
 			m.add(id, s.max)
 		}
@@ -406,6 +407,7 @@ func (s *Store) load(f *File) {
 			m.pend = newModule()
 			m.pend.cursor = cleanCursor(p.Cursor)
 			m.pend.updated = p.UpdatedAt
+			m.pend.recent.Grow(min(len(p.Recent), s.max))
 			for _, id := range p.Recent {
 				m.pend.add(id, s.max)
 			}

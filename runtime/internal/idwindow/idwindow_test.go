@@ -70,6 +70,10 @@ func TestWindowAgreesWithAReference(t *testing.T) {
 						}
 					} else {
 						w.Add(id, max)
+						// Making room at any time changes nothing held.
+						if rng.IntN(10) == 0 {
+							w.Grow(rng.IntN(2*max + 1))
+						}
 					}
 					ref.add(id, max)
 					if !tc.tagged {
@@ -166,6 +170,25 @@ func TestResetBetweenPages(t *testing.T) {
 		}
 		if len(w.IDs()) != len(want) {
 			t.Fatalf("page %d: %d IDs in the window, want %d", page, len(w.IDs()), len(want))
+		}
+	}
+}
+
+// A window grown for n IDs takes them without growing again: the state
+// fills its windows this way when it loads its file.
+func TestGrowMakesRoomOnce(t *testing.T) {
+	for _, n := range []int{1, 10, 11, 1000, 50_000} {
+		var w Window
+		w.Grow(n)
+		slots, ring := len(w.slots), cap(w.ring)
+		for i := range n {
+			w.Add(fmt.Sprint("evt-", i), n)
+		}
+		if len(w.slots) != slots || cap(w.ring) != ring {
+			t.Errorf("%d IDs: table %d -> %d slots, ring capacity %d -> %d", n, slots, len(w.slots), ring, cap(w.ring))
+		}
+		if len(w.ring) != n {
+			t.Errorf("%d IDs: window holds %d", n, len(w.ring))
 		}
 	}
 }
