@@ -210,7 +210,7 @@ func (d *fileDecoder) file(f *File) bool {
 						return false
 					}
 					var ms ModuleState
-					if !d.module(&ms) {
+					if !d.module(&ms, false) {
 						return false
 					}
 					f.Modules[module] = ms
@@ -249,9 +249,9 @@ func (d *fileDecoder) owner(o *Owner) bool {
 	})
 }
 
-// module reads a ModuleState, and pending's members, which are the first
-// three of a ModuleState's.
-func (d *fileDecoder) module(ms *ModuleState) bool {
+// module reads a ModuleState; in a pending part (pending), whose members
+// are a ModuleState's first three, a nested "pending" is not ours.
+func (d *fileDecoder) module(ms *ModuleState, pending bool) bool {
 	var seen uint
 	return d.object(func(name string) bool {
 		ok := false
@@ -269,33 +269,11 @@ func (d *fileDecoder) module(ms *ModuleState) bool {
 				ms.Recent, ok = d.ids()
 			}
 		case "pending":
-			if ok = once(&seen, 8); ok && !d.null() {
+			if ok = !pending && once(&seen, 8); ok && !d.null() {
 				var p ModuleState
-				if ok = d.pending(&p); ok {
+				if ok = d.module(&p, true); ok {
 					ms.Pending = &Pending{Cursor: p.Cursor, UpdatedAt: p.UpdatedAt, Recent: p.Recent}
 				}
-			}
-		}
-		return ok
-	})
-}
-
-func (d *fileDecoder) pending(p *ModuleState) bool {
-	var seen uint
-	return d.object(func(name string) bool {
-		ok := false
-		switch name {
-		case "cursor":
-			if ok = once(&seen, 1); ok {
-				p.Cursor, ok = d.raw()
-			}
-		case "updated_at":
-			if ok = once(&seen, 2); ok {
-				p.UpdatedAt, ok = d.time()
-			}
-		case "recent":
-			if ok = once(&seen, 4); ok {
-				p.Recent, ok = d.ids()
 			}
 		}
 		return ok

@@ -149,6 +149,7 @@ func TestDecodeFileGivesUp(t *testing.T) {
 		{"a member twice", head + `"modules":{},"modules":{}}`, ""},
 		{"a module twice", head + `"modules":{"m":{},"m":{}}}`, ""},
 		{"null modules", head + `"modules":null}`, ""},
+		{"a pending part within a pending part", head + `"modules":{"m":{"pending":{"pending":null}}}}`, ""},
 		{"a fractional version", `{"version":2.0,"vendor":"onepassword","instance":"default"}`, "no valid version field"},
 		{"a newer version", `{"version":3,"vendor":"onepassword","instance":"default"}`, "written by a newer release"},
 		{"version zero", `{"version":0,"vendor":"onepassword","instance":"default"}`, "unsupported version 0"},
