@@ -323,8 +323,8 @@ type pageScratch struct {
 	pageIDs *idwindow.Window
 	// known tells, record by record, whether the state's recent IDs hold it.
 	known []bool
-	// ids are the IDs the page in hand commits. Store.Commit keeps copies
-	// of the strings, not the slice, and the next page is delivered only
+	// ids are the IDs the page in hand commits. Store.Commit keeps the
+	// strings (their own memory, not the body's), not the slice, and the next page is delivered only
 	// once the commit returned (runModule's waitCommit): the slice is
 	// reused rather than left as 16 KB of garbage a page.
 	ids []string
@@ -410,7 +410,6 @@ func (c *collection) deliverPage(ctx context.Context, name string, mr *moduleRun
 // the lookback) nor in --dry-run (a look at what the next run would bring).
 func (c *collection) saves() bool { return !c.all && !c.dryRun }
 
-// fetched is the outcome of a prefetched page.
 // helper runs a module's jobs of one kind (prefetches, commits), one at a
 // time, on one goroutine for the module's life. A goroutine started for
 // each page began with a small stack and grew it again through the
@@ -435,6 +434,7 @@ func (h *helper) do(job func()) { h.jobs <- job }
 // stop lets the goroutine end once its job, if any, is done.
 func (h *helper) stop() { close(h.jobs) }
 
+// fetched is the outcome of a prefetched page.
 type fetched struct {
 	page  *Page
 	err   error

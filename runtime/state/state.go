@@ -727,15 +727,18 @@ func (m *modState) encodeFields(b []byte) []byte {
 	b = append(b, `,"recent":[`...)
 	first := true
 	older, newer := m.recent.InOrder()
-	// A process's first snapshot starts from empty buffers: grow once to
-	// the window's size rather than a dozen times through appendString.
-	need := 1
-	for _, part := range [2][]string{older, newer} {
-		for _, id := range part {
-			need += len(id) + 3
+	// A process's first snapshot starts from an empty buffer: grow it once
+	// to the window's size rather than a dozen times through appendString.
+	// Later ones reuse the last encoding's memory (encBuf).
+	if cap(b) == 0 {
+		need := 1
+		for _, part := range [2][]string{older, newer} {
+			for _, id := range part {
+				need += len(id) + 3
+			}
 		}
+		b = slices.Grow(b, need)
 	}
-	b = slices.Grow(b, need)
 	for _, part := range [2][]string{older, newer} {
 		for _, id := range part {
 			if !first {

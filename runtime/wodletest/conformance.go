@@ -48,9 +48,12 @@ type Harness struct {
 	Module    string
 	FaultPath string
 	// KillBacklog is the backlog per module of the kill -9 test (default
-	// 60). Its nine kills each deliver a page or more, so a vendor with a
-	// single module needs a larger backlog than 60 for the later kills to
-	// still land mid-backlog.
+	// 200). Its nine kills each deliver a page or more, and on a busy
+	// machine a killed run can deliver far more than the lines read before
+	// its kill (its modules fill the 1 MiB stdout pipe ahead of the
+	// reader); the backlog must outlast them all for the later kills to
+	// still land mid-backlog. At 60, google_workspace's seven modules
+	// used it up in about half the runs under two busy loops.
 	KillBacklog int
 	// EmptyPages is how many pages an empty backlog may take (default 2):
 	// a windowed API walks and saves one window per page even when empty.
@@ -572,7 +575,7 @@ func processRun(t *testing.T, h Harness, env Env) (*exec.Cmd, *bufio.Scanner) {
 // final run finish: the union must hold every record, and replays must
 // stay within the page in flight.
 func killNine(t *testing.T, h Harness) {
-	perModule := 60
+	perModule := 200
 	if h.KillBacklog > 0 {
 		perModule = h.KillBacklog
 	}

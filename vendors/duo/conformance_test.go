@@ -58,15 +58,14 @@ func harness() wodletest.Harness {
 		Secrets: map[string]string{duo.IKeyKey: testIKey, duo.SKeyKey: testSKey},
 		// The suite paces with REQUESTS_PER_MINUTE (off, or 600 for its
 		// SIGTERM test); Duo's per-endpoint budget would make it minutes long.
-		Env:         wodletest.Env{"DUO_REQUESTS_PER_MINUTE_PER_ENDPOINT": "0"},
-		PageSize:    10,
-		KillBacklog: 200,
-		IDField:     "txid",
-		RecordID:    recordID,
-		Module:      "authentication",
-		FaultPath:   fakeapi.Path(fakeapi.Authentication),
-		Answers:     answers(),
-		Exec:        []string{os.Args[0], "-test.run=^$"},
+		Env:       wodletest.Env{"DUO_REQUESTS_PER_MINUTE_PER_ENDPOINT": "0"},
+		PageSize:  10,
+		IDField:   "txid",
+		RecordID:  recordID,
+		Module:    "authentication",
+		FaultPath: fakeapi.Path(fakeapi.Authentication),
+		Answers:   answers(),
+		Exec:      []string{os.Args[0], "-test.run=^$"},
 	}
 }
 

@@ -34,12 +34,6 @@ func harness() wodletest.Harness {
 		// run is in its window.
 		Env:      wodletest.Env{"GWS_DELEGATED_ADMIN": testAdmin, "GWS_LAG": "0s"},
 		PageSize: 10,
-		// Seven modules read at once fill the 1 MiB stdout pipe ahead of a
-		// reader slowed by a busy machine, so a killed run can deliver far
-		// more than the lines read before its kill: at the default 60 a
-		// module, the kills used up the whole backlog in about half of the
-		// runs on a loaded 2-core machine (CI failed once so).
-		KillBacklog: 200,
 		RecordID: func(r map[string]any) string {
 			return fmt.Sprint(wodletest.Field(r, "id.time"), "/", wodletest.Field(r, "id.uniqueQualifier"), "/", wodletest.Field(r, "id.applicationName"))
 		},

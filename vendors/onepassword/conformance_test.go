@@ -28,16 +28,15 @@ func newFake(_ testing.TB, perModule int) wodletest.Fake {
 
 func harness() wodletest.Harness {
 	return wodletest.Harness{
-		Vendor:      onepassword.New,
-		NewFake:     newFake,
-		Secrets:     map[string]string{onepassword.TokenKey: testToken},
-		PageSize:    10,
-		KillBacklog: 200,
-		IDField:     "uuid",
-		Module:      "auditevents",
-		FaultPath:   "/api/v2/auditevents",
-		Answers:     answers(),
-		Exec:        []string{os.Args[0], "-test.run=^$"},
+		Vendor:    onepassword.New,
+		NewFake:   newFake,
+		Secrets:   map[string]string{onepassword.TokenKey: testToken},
+		PageSize:  10,
+		IDField:   "uuid",
+		Module:    "auditevents",
+		FaultPath: "/api/v2/auditevents",
+		Answers:   answers(),
+		Exec:      []string{os.Args[0], "-test.run=^$"},
 	}
 }
 
