@@ -8,6 +8,11 @@
 # itself (the release build cannot: runner/cpuprofile.go), leaving its CPU
 # profiles in .bench/:
 #   go tool pprof -top .bench/onepassword-wodle-prof .bench/cpu-default-60000-1-1.pprof
+# BENCH_AGAINST=<another wodle binary> measures it too, each run alternating
+# with bin/'s (ABBA), and prints both binaries' medians: the way to compare
+# two builds on a machine whose speed drifts, e.g.
+#   git stash; make build; cp bin/onepassword-wodle /tmp/old; git stash pop
+#   make build; BENCH_AGAINST=/tmp/old BENCH_RUNS=9 BENCH_SIZES=60000 make bench
 # Targets: the 60,000-event backlog >= 3x faster than pacing off was (0.9 s),
 # peak RSS <= 16 MiB and flat, >= 400,000 events per CPU second, < 10 ms to
 # the first request.
@@ -27,5 +32,6 @@ fi
 "${wrap[@]}" ./.bench/benchrun -bin bin/onepassword-wodle \
 	-sizes "${BENCH_SIZES:-10000,60000,100000,1000000}" \
 	-runs "${BENCH_RUNS:-1}" -compare "${BENCH_COMPARE-60000}" \
+	${BENCH_AGAINST:+-against "$BENCH_AGAINST"} \
 	-profile-bin .bench/onepassword-wodle-prof -profile-dir .bench \
 	-profile-sizes "${BENCH_PROFILE_SIZES-60000,1000000}"

@@ -19,7 +19,14 @@
 // to -profile-dir (`go tool pprof <profile-bin> <file>`), on rows marked
 // "profiled".
 //
+// With -runs above 1 or -against, a second table gives each setting's
+// medians. -against measures a second binary too, its runs alternating
+// with -bin's in the order ABBA (rows marked "/B"): on a busy or virtual machine the same
+// binary's CPU time drifts by a quarter within minutes, so only runs
+// interleaved this way compare two builds.
+//
 //	benchrun -bin bin/onepassword-wodle -sizes 10000,60000,1000000 -runs 3
+//	benchrun -bin old-wodle -against bin/onepassword-wodle -sizes 60000 -runs 9 -compare ""
 package main
 
 import (
@@ -34,6 +41,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -46,6 +54,7 @@ import (
 // config is one measured run's settings.
 type config struct {
 	bin        string
+	b          bool // the -against binary
 	events     int
 	pacingOff  bool
 	profileDir string // set for a profiled run
@@ -62,6 +71,7 @@ func main() {
 	profileSizes := flag.String("profile-sizes", "60000", "sizes run once more with -profile-bin, with default settings")
 	profileDir := flag.String("profile-dir", ".bench", "directory for the profiled runs' CPU profiles (cpu-default-<events>-<run>.pprof)")
 	stderr := flag.Bool("stderr", false, "pass the wodle's stderr through (GODEBUG=gctrace=1 and the like)")
+	against := flag.String("against", "", "a second wodle binary, its runs alternating with -bin's, ABBA (rows marked /B)")
 	flag.Parse()
 	// This process holds the whole backlog (a million events is about a
 	// gigabyte of small objects): fewer collections of it keep the fake
@@ -75,29 +85,121 @@ func main() {
 	fmt.Printf("| %-10s | %9s | %8s | %10s | %7s | %12s | %8s | %12s | %8s |\n",
 		"settings", "events", "wall_s", "events/s", "cpu_s", "events/cpu_s", "rss_MiB", "first_req_ms", "requests")
 	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", dashes(12), dashes(11), dashes(10), dashes(12), dashes(9), dashes(14), dashes(10), dashes(14), dashes(10))
-	var jobs []config
-	for _, n := range parseSizes(*sizes) {
-		for r := 1; r <= *runs; r++ {
-			jobs = append(jobs, config{bin: *bin, events: n, run: r, stderr: *stderr})
-		}
-	}
+	var compared []int
 	if *compare != "" {
-		for _, n := range parseSizes(*compare) {
-			for r := 1; r <= *runs; r++ {
-				jobs = append(jobs, config{bin: *bin, events: n, pacingOff: true, run: r, stderr: *stderr})
-			}
-		}
+		compared = parseSizes(*compare)
 	}
+	jobs := plan(config{bin: *bin, stderr: *stderr}, *against, parseSizes(*sizes), compared, *runs)
 	if *profileBin != "" && *profileSizes != "" {
 		for _, n := range parseSizes(*profileSizes) {
 			jobs = append(jobs, config{bin: *profileBin, events: n, profileDir: *profileDir, run: 1, stderr: *stderr})
 		}
 	}
+	var rows []row
 	for _, j := range jobs {
-		if err := measure(j); err != nil {
+		r, err := measure(j)
+		if err != nil {
 			fail(err)
 		}
+		rows = append(rows, r)
 	}
+	if *runs > 1 || *against != "" {
+		printMedians(rows)
+	}
+}
+
+// row is one measured run, as its table row shows it.
+type row struct {
+	label          string
+	events         int
+	wall, cpu, rss float64
+	firstMS        float64
+}
+
+// printMedians prints, for each setting and size in the order first met,
+// the medians of its runs and their range of events per CPU second.
+func printMedians(rows []row) {
+	type key struct {
+		label  string
+		events int
+	}
+	var order []key
+	groups := map[key][]row{}
+	for _, r := range rows {
+		k := key{r.label, r.events}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	fmt.Printf("\nmedians of the runs above\n\n")
+	fmt.Printf("| %-12s | %9s | %4s | %8s | %7s | %12s | %17s | %8s | %12s |\n",
+		"settings", "events", "runs", "wall_s", "cpu_s", "events/cpu_s", "events/cpu_s min-max", "rss_MiB", "first_req_ms")
+	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", dashes(14), dashes(11), dashes(6), dashes(10), dashes(9), dashes(14), dashes(22), dashes(10), dashes(14))
+	for _, k := range order {
+		g := groups[k]
+		field := func(f func(row) float64) []float64 {
+			var v []float64
+			for _, r := range g {
+				v = append(v, f(r))
+			}
+			return v
+		}
+		rate := field(func(r row) float64 { return float64(r.events) / r.cpu })
+		fmt.Printf("| %-12s | %9d | %4d | %8.3f | %7.3f | %12.0f | %9.0f-%-10.0f | %8.1f | %12.1f |\n",
+			k.label, k.events, len(g),
+			median(field(func(r row) float64 { return r.wall })),
+			median(field(func(r row) float64 { return r.cpu })),
+			median(rate), slices.Min(rate), slices.Max(rate),
+			median(field(func(r row) float64 { return r.rss })),
+			median(field(func(r row) float64 { return r.firstMS })))
+	}
+}
+
+// median is the middle of v, or the mean of its two middle values.
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// plan lists the runs: runs of each size with base's binary and settings,
+// then of each compared size with pacing off. With against, each run of
+// base's binary is paired with the same run of against: first on odd runs,
+// second on even ones (ABBA), so that neither binary always runs right
+// after the other.
+func plan(base config, against string, sizes, compared []int, runs int) []config {
+	var jobs []config
+	pair := func(c config) {
+		if against == "" {
+			jobs = append(jobs, c)
+			return
+		}
+		b := c
+		b.bin, b.b = against, true
+		if c.run%2 == 0 {
+			c, b = b, c
+		}
+		jobs = append(jobs, c, b)
+	}
+	for _, pacingOff := range []bool{false, true} {
+		list := sizes
+		if pacingOff {
+			list = compared
+		}
+		for _, n := range list {
+			for r := 1; r <= runs; r++ {
+				c := base
+				c.events, c.run, c.pacingOff = n, r, pacingOff
+				pair(c)
+			}
+		}
+	}
+	return jobs
 }
 
 func fail(err error) {
@@ -166,14 +268,14 @@ func (f *firstRequest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.h.ServeHTTP(w, r)
 }
 
-func measure(c config) error {
+func measure(c config) (row, error) {
 	api, want := backlog(c.events)
 	// Generating the backlog leaves garbage and a large live heap: collect
 	// it now, or the collector's work would land inside the measured run.
 	runtime.GC()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return row{}, err
 	}
 	fr := &firstRequest{h: api}
 	srv := &http.Server{Handler: fr, ReadHeaderTimeout: 10 * time.Second}
@@ -181,7 +283,7 @@ func measure(c config) error {
 	defer srv.Close()
 	dir, err := os.MkdirTemp("", "benchrun-")
 	if err != nil {
-		return err
+		return row{}, err
 	}
 	defer os.RemoveAll(dir)
 
@@ -193,6 +295,9 @@ func measure(c config) error {
 	if c.profileDir != "" {
 		label = "profiled"
 	}
+	if c.b {
+		label += "/B"
+	}
 	// With the stdout sink a run stops before 63 MiB of output (Wazuh reads
 	// 64 MiB of a run at most), so a large backlog takes several runs, as
 	// in production; they are measured together.
@@ -201,10 +306,10 @@ func measure(c config) error {
 	for runs := 1; events < want; runs++ {
 		r, err := runOnce(c, mode, ln.Addr().String(), dir, runs)
 		if err != nil {
-			return err
+			return row{}, err
 		}
 		if r.events == 0 || runs > 100 {
-			return fmt.Errorf("wodle emitted %d events in %d runs, want %d", events, runs, want)
+			return row{}, fmt.Errorf("wodle emitted %d events in %d runs, want %d", events, runs, want)
 		}
 		events += r.events
 		hwmKB = max(hwmKB, r.hwmKB)
@@ -212,13 +317,13 @@ func measure(c config) error {
 	}
 	secs := time.Since(start).Seconds()
 	if events != want {
-		return fmt.Errorf("wodle emitted %d events, want %d", events, want)
+		return row{}, fmt.Errorf("wodle emitted %d events, want %d", events, want)
 	}
 	firstMS := float64(fr.at.Load()-start.UnixNano()) / 1e6
 	rss := float64(hwmKB) / 1024
 	fmt.Printf("| %-10s | %9d | %8.3f | %10.0f | %7.3f | %12.0f | %8.1f | %12.1f | %8d |\n",
 		label, want, secs, float64(want)/secs, cpu, float64(want)/cpu, rss, firstMS, fr.count.Load())
-	return nil
+	return row{label: label, events: want, wall: secs, cpu: cpu, rss: rss, firstMS: firstMS}, nil
 }
 
 // oneRun is what one run of the wodle did.
