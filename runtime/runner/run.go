@@ -315,25 +315,28 @@ func (c *collection) runModule(ctx context.Context, m Module) {
 // page.
 type pageScratch struct {
 	// runSeen holds every ID delivered in the run when nothing is saved
-	// (it then does pageIDs' work too); otherwise the state's recent-ID
+	// (it then does repeats' work too); otherwise the state's recent-ID
 	// set does it, and it is nil.
 	runSeen map[string]struct{}
-	// pageIDs are the IDs delivered from the page in hand; nil when
-	// runSeen is not.
-	pageIDs *idwindow.Window
-	// known tells, record by record, whether the state's recent IDs hold it.
-	known []bool
+	// repeats finds the page's repeated IDs; nil when runSeen is not.
+	repeats *idwindow.Repeats
+	// dup tells, record by record, whether the state's recent IDs hold
+	// its ID or, when the run saves, an earlier record of the page has it.
+	dup []bool
+	// hashed are the page's IDs, record by record, each hashed once for
+	// the state's lookup, the page's set and the commit.
+	hashed []idwindow.ID
 	// ids are the IDs the page in hand commits. Store.Commit keeps the
 	// strings (their own memory, not the body's), not the slice, and the next page is delivered only
 	// once the commit returned (runModule's waitCommit): the slice is
-	// reused rather than left as 16 KB of garbage a page.
-	ids []string
+	// reused rather than left as 24 KB of garbage a page.
+	ids []idwindow.ID
 }
 
 func (c *collection) newPageScratch() *pageScratch {
 	ps := &pageScratch{}
 	if c.saves() {
-		ps.pageIDs = &idwindow.Window{}
+		ps.repeats = &idwindow.Repeats{}
 	} else {
 		ps.runSeen = map[string]struct{}{}
 	}
@@ -343,41 +346,43 @@ func (c *collection) newPageScratch() *pageScratch {
 // deliverPage encodes the records of a page that are not duplicates and
 // hands their lines to the sink, in chunks of the run's one line buffer,
 // all before the page's cursor is saved (see pagebuf.go). It returns the
-// bytes and events delivered and the IDs to commit with the page; err is
-// the sink's.
-func (c *collection) deliverPage(ctx context.Context, name string, mr *moduleRun, records []Record, ps *pageScratch) (size, events int, ids []string, err error) {
+// bytes and events delivered and the IDs to commit with the page (none
+// when the run saves nothing); err is the sink's.
+func (c *collection) deliverPage(ctx context.Context, name string, mr *moduleRun, records []Record, ps *pageScratch) (size, events int, ids []idwindow.ID, err error) {
 	lines := c.lines.take()
 	defer func() { c.lines.give(lines) }()
-	if ps.runSeen == nil {
-		ps.pageIDs.Reset()
-	}
 	ids = ps.ids[:0]
 	defer func() { ps.ids = ids[:0] }()
-	// The state's recent IDs, looked up for the whole page at once.
-	ps.known = ps.known[:0]
+	// The state's recent IDs and the page's own are looked up for the
+	// whole page at once, before any record is encoded: in this tight loop
+	// the page's set stays in the cache, from which each record's encoding
+	// pushed it out when the two took turns.
+	ps.dup, ps.hashed = ps.dup[:0], ps.hashed[:0]
 	if !c.all {
-		ps.known = c.store.SeenEach(name, len(records), func(i int) string { return records[i].ID }, ps.known)
+		for _, rec := range records {
+			ps.hashed = append(ps.hashed, idwindow.Of(rec.ID))
+		}
+		ps.dup = c.store.SeenEach(name, ps.hashed, ps.dup)
+	}
+	if ps.repeats != nil {
+		ps.repeats.Mark(ps.hashed, ps.dup)
 	}
 	for i, rec := range records {
 		if rec.ID != "" {
-			var dup bool
-			switch {
-			case !c.all && ps.known[i]:
-				dup = true
-			case ps.runSeen != nil:
+			dup := !c.all && ps.dup[i]
+			if !dup && ps.runSeen != nil {
 				// One hash: the set grows only when the ID is new.
 				n := len(ps.runSeen)
 				ps.runSeen[rec.ID] = struct{}{}
 				dup = len(ps.runSeen) == n
-			default:
-				// The page's size as the bound: nothing is evicted.
-				dup = !ps.pageIDs.Add(rec.ID, len(records))
 			}
 			if dup {
 				mr.Duplicates++
 				continue
 			}
-			ids = append(ids, rec.ID)
+			if ps.repeats != nil {
+				ids = append(ids, ps.hashed[i])
+			}
 		}
 		var marks emit.Marks
 		var eerr error

@@ -200,7 +200,7 @@ func TestWhichWritesAreSynced(t *testing.T) {
 				var err error
 				switch o.do {
 				case "commit":
-					err = s.Commit("m", json.RawMessage(fmt.Sprint(i)), []string{fmt.Sprint("id", i)})
+					err = s.Commit("m", json.RawMessage(fmt.Sprint(i)), hashAll([]string{fmt.Sprint("id", i)}))
 				case "save":
 					err = s.Save()
 				case "sync":

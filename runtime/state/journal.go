@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/internal/idwindow"
 )
 
 // The journal is how a page's commit reaches the disk between two
@@ -77,7 +79,7 @@ type journalRecord struct {
 
 // appendRecordLocked encodes a commit of module (pending when staging)
 // into the records not yet written; the caller holds mu.
-func (s *Store) appendRecordLocked(module string, cursor json.RawMessage, updated time.Time, ids []string) {
+func (s *Store) appendRecordLocked(module string, cursor json.RawMessage, updated time.Time, ids []idwindow.ID) {
 	b := s.jbuf
 	b = append(b, `{"m":`...)
 	b = appendString(b, module)
@@ -94,7 +96,7 @@ func (s *Store) appendRecordLocked(module string, cursor json.RawMessage, update
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, id)
+		b = appendString(b, id.String())
 	}
 	s.jbuf = append(b, "]}\n"...)
 }
@@ -169,6 +171,7 @@ func (s *Store) replayJournal(id string) ([]Notice, error) {
 		o := *h.Owner
 		s.pendOwner = &o
 	}
+	var ids []idwindow.ID
 	for n := 1; len(rest) > 0; n++ {
 		line, next, whole := bytes.Cut(rest, []byte("\n"))
 		if !whole {
@@ -182,7 +185,11 @@ func (s *Store) replayJournal(id string) ([]Notice, error) {
 				"state journal %s is damaged at record %d; resumed from the records before it (later pages are collected again, duplicates are filtered)",
 				s.dir.Join(s.journalName()), n)}}, nil
 		}
-		s.applyLocked(r.Module, r.Cursor, r.IDs, r.Updated, h.Owner != nil)
+		ids = ids[:0]
+		for _, id := range r.IDs {
+			ids = append(ids, idwindow.Of(id))
+		}
+		s.applyLocked(r.Module, r.Cursor, ids, r.Updated, h.Owner != nil)
 		if r.Updated.After(s.updated) {
 			s.updated = r.Updated
 		}

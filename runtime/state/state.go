@@ -183,7 +183,7 @@ func newModule() *modState {
 	return &modState{}
 }
 
-func (m *modState) add(id string, max int) { m.recent.Add(id, max) }
+func (m *modState) add(id string, max int) { m.recent.Add(idwindow.Of(id), max) }
 
 // Open loads the state at path, recovering from a missing or corrupt file as
 // the design requires: never silently starting from "now". The returned
@@ -444,25 +444,30 @@ func (s *Store) Cursor(module string) json.RawMessage {
 func (s *Store) Seen(module, id string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.modules[module].seen(id)
+	return s.modules[module].seen(idwindow.Of(id))
 }
 
-// SeenEach is Seen for the n IDs id(0) to id(n-1), appended to seen in
-// that order: a page's worth under one lock rather than one per record
-// (the modules' commits take the lock meanwhile).
-func (s *Store) SeenEach(module string, n int, id func(int) string, seen []bool) []bool {
+// SeenEach is Seen for each of ids, appended to seen in that order: a
+// page's worth under one lock rather than one per record (the modules'
+// commits take the lock meanwhile), each ID hashed once by the caller for
+// this and its commit.
+func (s *Store) SeenEach(module string, ids []idwindow.ID, seen []bool) []bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	m := s.modules[module]
-	for i := range n {
-		seen = append(seen, m.seen(id(i)))
+	n := len(seen)
+	seen = append(seen, make([]bool, len(ids))...)
+	if m := s.modules[module]; m != nil {
+		m.recent.Mark(ids, seen[n:])
+		if m.pend != nil {
+			m.pend.recent.Mark(ids, seen[n:])
+		}
 	}
 	return seen
 }
 
 // seen reports whether id is in the committed or pending window of m,
 // which may be nil.
-func (m *modState) seen(id string) bool {
+func (m *modState) seen(id idwindow.ID) bool {
 	if m == nil {
 		return false
 	}
@@ -553,8 +558,9 @@ func (s *Store) Sync() error {
 // it reaches the disk itself (fsync) when the last synced write is
 // durableEvery old, so a power cut replays at most that long of pages.
 // After Begin with an owner it records the page as pending instead.
-// A nil cursor clears the module's cursor; ids join the bounded window.
-func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) error {
+// A nil cursor clears the module's cursor; ids join the bounded window
+// (their strings are kept, not the slice).
+func (s *Store) Commit(module string, cursor json.RawMessage, ids []idwindow.ID) error {
 	if module == "" {
 		return fmt.Errorf("state %s: commit: empty module name", s.path)
 	}
@@ -574,7 +580,7 @@ func (s *Store) Commit(module string, cursor json.RawMessage, ids []string) erro
 // applyLocked makes a commit of module in memory, to its pending part
 // when pending, and returns the cursor it keeps; Commit and the journal's
 // replay share it. The caller holds mu.
-func (s *Store) applyLocked(module string, cursor json.RawMessage, ids []string, updated time.Time, pending bool) json.RawMessage {
+func (s *Store) applyLocked(module string, cursor json.RawMessage, ids []idwindow.ID, updated time.Time, pending bool) json.RawMessage {
 	m := s.modules[module]
 	if m == nil {
 		m = newModule()
@@ -589,7 +595,7 @@ func (s *Store) applyLocked(module string, cursor json.RawMessage, ids []string,
 	}
 	target.cursor = cleanCursor(cursor)
 	for _, id := range ids {
-		target.add(id, s.max)
+		target.recent.Add(id, s.max)
 	}
 	target.updated = updated
 	m.enc = nil

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wodlekit/wodlekit/runtime/internal/idwindow"
 )
 
 var fixed = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -37,7 +39,7 @@ func mustCommit(t testing.TB, s *Store, module, cursor string, ids ...string) {
 	if cursor != "" {
 		c = json.RawMessage(cursor)
 	}
-	if err := s.Commit(module, c, ids); err != nil {
+	if err := s.Commit(module, c, hashAll(ids)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -128,7 +130,7 @@ func TestCommitValidation(t *testing.T) {
 	}
 	// The caller may reuse its buffer after Commit.
 	buf := []byte(`"abc"`)
-	if err := s.Commit("m", buf, []string{"", "x"}); err != nil {
+	if err := s.Commit("m", buf, hashAll([]string{"", "x"})); err != nil {
 		t.Fatal(err)
 	}
 	copy(buf, `"zzz"`)
@@ -177,7 +179,7 @@ func TestFIFOBound(t *testing.T) {
 	for i := range ids {
 		ids[i] = fmt.Sprint("id", i)
 	}
-	if err := s4.Commit("m", nil, ids); err != nil {
+	if err := s4.Commit("m", nil, hashAll(ids)); err != nil {
 		t.Fatal(err)
 	}
 	if r := s4.Snapshot().Modules["m"].Recent; len(r) != DefaultRecentMax || r[0] != "id10" || s4.Seen("m", "id9") {
@@ -217,7 +219,7 @@ func TestConcurrentCommits(t *testing.T) {
 			defer wg.Done()
 			mod := fmt.Sprint("mod", w)
 			for p := range pages {
-				if err := s.Commit(mod, json.RawMessage(fmt.Sprint(p)), []string{fmt.Sprint(w, "-", p)}); err != nil {
+				if err := s.Commit(mod, json.RawMessage(fmt.Sprint(p)), hashAll([]string{fmt.Sprint(w, "-", p)})); err != nil {
 					t.Error(err)
 					return
 				}
@@ -550,7 +552,7 @@ func TestFailedWriteKeepsOldFile(t *testing.T) {
 			}
 			return errors.New("injected failure at " + step)
 		}
-		err := s.Commit("m", json.RawMessage(`"bad"`), []string{"b"})
+		err := s.Commit("m", json.RawMessage(`"bad"`), hashAll([]string{"b"}))
 		if err == nil || !strings.Contains(err.Error(), "injected") || !strings.Contains(err.Error(), path) {
 			t.Fatalf("%s: err %v", step, err)
 		}
@@ -606,7 +608,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		// Whatever was loaded must be writable and reload cleanly and identically.
 		snap := s.Snapshot()
-		if err := s.Commit("fuzz", json.RawMessage(`1`), []string{"x"}); err != nil {
+		if err := s.Commit("fuzz", json.RawMessage(`1`), hashAll([]string{"x"})); err != nil {
 			t.Fatal(err)
 		}
 		s2, n2, err := Open(path, opts())
@@ -640,19 +642,19 @@ func BenchmarkCommit(b *testing.B) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("evt_%08d_0123456789abcdef", i)
 	}
-	if err := s.Commit("auditevents", json.RawMessage(`"x"`), ids); err != nil {
+	if err := s.Commit("auditevents", json.RawMessage(`"x"`), hashAll(ids)); err != nil {
 		b.Fatal(err)
 	}
 	cursor := json.RawMessage(`{"cursor":"` + strings.Repeat("a", 200-13) + `"}`)
 	if len(cursor) != 200 {
 		b.Fatal(len(cursor))
 	}
-	page := make([]string, 100)
+	page := make([]idwindow.ID, 100)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		for j := range page {
-			page[j] = fmt.Sprintf("new_%010d", i*len(page)+j)
+			page[j] = idwindow.Of(fmt.Sprintf("new_%010d", i*len(page)+j))
 		}
 		i++
 		if err := s.Commit("auditevents", cursor, page); err != nil {
@@ -718,18 +720,19 @@ func TestStaleTempFilesRemoved(t *testing.T) {
 
 // BenchmarkCommitPages is a 1Password backlog's state writes: three
 // modules with a 2,000-ID window, each page committing 1,000 new 26-byte
-// IDs. The encode sub-benchmark leaves out the file write (two fsyncs),
-// which dominates the whole and depends on the disk.
+// IDs, hashed beforehand as the runner does. The encode sub-benchmark
+// leaves out the file write (two fsyncs), which dominates the whole and
+// depends on the disk.
 func BenchmarkCommitPages(b *testing.B) {
 	modules := []string{"signinattempts", "itemusages", "auditevents"}
-	page := func(i int) []string {
-		ids := make([]string, 1000)
+	page := func(i int) []idwindow.ID {
+		ids := make([]idwindow.ID, 1000)
 		for j := range ids {
-			ids[j] = fmt.Sprintf("%026d", i*len(ids)+j)
+			ids[j] = idwindow.Of(fmt.Sprintf("%026d", i*len(ids)+j))
 		}
 		return ids
 	}
-	pages := [][]string{page(0), page(1), page(2), page(3)}
+	pages := [][]idwindow.ID{page(0), page(1), page(2), page(3)}
 	cursor := json.RawMessage(`"aGVsbG8gd29ybGQgY3Vyc29yIHZhbHVlIGFuZCBtb3JlIGJ5dGVz"`)
 	open := func(b *testing.B) *Store {
 		s, _, err := Open(filepath.Join(b.TempDir(), "s.json"), Options{Vendor: "onepassword", Instance: "default", RecentMax: 2000})
@@ -765,7 +768,7 @@ func BenchmarkCommitPages(b *testing.B) {
 			m := s.modules[modules[i%3]]
 			m.cursor = cleanCursor(cursor)
 			for _, id := range pages[i%len(pages)] {
-				m.add(id, s.max)
+				m.recent.Add(id, s.max)
 			}
 			m.enc = nil
 			data := s.snapshotLocked("j")
@@ -796,11 +799,11 @@ func TestCommitsWaitingForAWriteShareTheNext(t *testing.T) {
 		return nil
 	}
 	errs := make(chan error, 5)
-	go func() { errs <- s.Commit("m0", json.RawMessage(`"c0"`), []string{"a0"}) }()
+	go func() { errs <- s.Commit("m0", json.RawMessage(`"c0"`), hashAll([]string{"a0"})) }()
 	<-held
 	for i := 1; i < 5; i++ {
 		go func() {
-			errs <- s.Commit(fmt.Sprintf("m%d", i), json.RawMessage(fmt.Sprintf(`"c%d"`, i)), []string{fmt.Sprintf("a%d", i)})
+			errs <- s.Commit(fmt.Sprintf("m%d", i), json.RawMessage(fmt.Sprintf(`"c%d"`, i)), hashAll([]string{fmt.Sprintf("a%d", i)}))
 		}()
 	}
 	// Every change is made in memory before its commit waits for the
@@ -831,4 +834,13 @@ func TestCommitsWaitingForAWriteShareTheNext(t *testing.T) {
 			t.Errorf("module m%d: cursor %s on disk", i, c)
 		}
 	}
+}
+
+// hashAll hashes ids for the windows, as the runner does for a page.
+func hashAll(ids []string) []idwindow.ID {
+	out := make([]idwindow.ID, len(ids))
+	for i, id := range ids {
+		out[i] = idwindow.Of(id)
+	}
+	return out
 }

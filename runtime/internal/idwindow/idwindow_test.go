@@ -28,30 +28,65 @@ func (r *refWindow) add(id string, max int) {
 }
 
 // checkWindow compares w with the reference: the same IDs in the same
-// order, every one found, and no other of the alphabet.
-func checkWindow(t *testing.T, w *Window, ref *refWindow, alphabet []string, step int) {
+// order, every one found (its ID made by id), and no other of the alphabet;
+// and checks the table's invariants.
+func checkWindow(t *testing.T, w *Window, ref *refWindow, alphabet []string, id func(string) ID, step int) {
 	t.Helper()
 	if got := w.IDs(); !slices.Equal(got, ref.fifo) && !(len(got) == 0 && len(ref.fifo) == 0) {
 		t.Fatalf("step %d: window %v, want %v", step, got, ref.fifo)
 	}
-	for _, id := range alphabet {
-		if w.Has(id) != ref.set[id] {
-			t.Fatalf("step %d: has(%q) = %v, want %v (window %v)", step, id, w.Has(id), ref.set[id], w.IDs())
+	for _, a := range alphabet {
+		if w.Has(id(a)) != ref.set[a] {
+			t.Fatalf("step %d: has(%q) = %v, want %v (window %v)", step, a, w.Has(id(a)), ref.set[a], w.IDs())
+		}
+	}
+	checkTable(t, w, step)
+}
+
+// checkTable checks the invariants of w's table: at most 5/8 of it used
+// (used counting the slots that are not free), and for every ring entry a
+// slot holding it with no free slot between its home and it.
+func checkTable(t *testing.T, w *Window, step int) {
+	t.Helper()
+	if w.slots == nil {
+		return
+	}
+	mask := len(w.slots) - 1
+	used := 0
+	for _, sl := range w.slots {
+		if sl != 0 {
+			used++
+		}
+	}
+	if used != w.used || used*8 > len(w.slots)*5 || len(w.tags) != len(w.ring) {
+		t.Fatalf("step %d: %d slots used of %d, counted %d; ring %d, tags %d", step, used, len(w.slots), w.used, len(w.ring), len(w.tags))
+	}
+	for at, tag := range w.tags {
+		want := uint64(tag)<<32 | uint64(at+1)
+		i := int(tag) & mask
+		for w.slots[i] != want {
+			if w.slots[i] == 0 {
+				t.Fatalf("step %d: ring entry %d (%q) not found from its home %d: free slot %d", step, at, w.ring[at], int(tag)&mask, i)
+			}
+			i = (i + 1) & mask
 		}
 	}
 }
 
+// threeTags gives every ID one of three tags: whole tags collide, so every
+// probe run is long and every eviction shifts entries back.
+func threeTags(id string) ID { return ID{id, uint32(len(id)+int(id[len(id)-1])) % 3 << 8} }
+
 // The window holds exactly the last max distinct IDs, in order, through
 // growth, wrap-around and evictions, including when whole tags collide
-// (tagged: three tags for all IDs, so every probe run is long and every
-// eviction shifts entries back) and when only the homes do.
+// and when only the homes do.
 func TestWindowAgreesWithAReference(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		tagged bool
-	}{{"hashed", false}, {"three tags", true}} {
+		name string
+		id   func(string) ID
+	}{{"hashed", Of}, {"three tags", threeTags}} {
 		for _, max := range []int{1, 2, 5, 9, 10, 11, 37, 300} {
-			if tc.tagged && max > 40 {
+			if tc.name != "hashed" && max > 40 {
 				continue // every probe run is as long as the window
 			}
 			t.Run(fmt.Sprintf("%s max %d", tc.name, max), func(t *testing.T) {
@@ -64,44 +99,34 @@ func TestWindowAgreesWithAReference(t *testing.T) {
 				ref := &refWindow{set: map[string]bool{}}
 				for step := range 20 * len(alphabet) {
 					id := alphabet[rng.IntN(len(alphabet))]
-					if tc.tagged {
-						if !w.Has(id) {
-							w.addTagged(id, uint32(len(id)+int(id[len(id)-1]))%3<<8, max)
-						}
-					} else {
-						w.Add(id, max)
-						// Making room at any time changes nothing held.
-						if rng.IntN(10) == 0 {
-							w.Grow(rng.IntN(2*max + 1))
-						}
-					}
+					w.Add(tc.id(id), max)
 					ref.add(id, max)
-					if !tc.tagged {
-						checkWindow(t, &w, ref, alphabet, step)
-						continue
+					// Making room at any time changes nothing held.
+					if rng.IntN(10) == 0 {
+						w.Grow(rng.IntN(2*max + 1))
 					}
-					// has() hashes; with chosen tags, look up by them.
-					for _, a := range alphabet {
-						_, ok := w.find(a, uint32(len(a)+int(a[len(a)-1]))%3<<8)
-						if ok != ref.set[a] {
-							t.Fatalf("step %d: find(%q) = %v, want %v", step, a, ok, ref.set[a])
-						}
-					}
-					if !slices.Equal(w.IDs(), ref.fifo) {
-						t.Fatalf("step %d: window %v, want %v", step, w.IDs(), ref.fifo)
-					}
+					checkWindow(t, &w, ref, alphabet, tc.id, step)
 				}
 			})
 		}
 	}
 }
 
-// FuzzWindow drives a small window with IDs and a max from the input.
+// FuzzWindow drives a small window with IDs, growth and a max from the
+// input, the IDs hashed or given one of a few tags (tags > 0), so that
+// whole tags and homes collide.
 func FuzzWindow(f *testing.F) {
-	f.Add([]byte("abcabcddeeffgabc"), uint8(3))
-	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b"), uint8(4))
-	f.Fuzz(func(t *testing.T, ops []byte, max uint8) {
+	f.Add([]byte("abcabcddeeffgabc"), uint8(3), uint8(0))
+	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b"), uint8(4), uint8(0))
+	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\xf5\x00\x04\x01\x05"), uint8(7), uint8(3))
+	f.Fuzz(func(t *testing.T, ops []byte, max, tags uint8) {
 		m := int(max%40) + 1
+		id := Of
+		if tags > 0 {
+			// Few tags, their homes in the first slots of any table.
+			n := uint32(tags%8) + 1
+			id = func(s string) ID { return ID{s, uint32(len(s)+int(s[len(s)-1])) % n * (n + 1)} }
+		}
 		var w Window
 		ref := &refWindow{set: map[string]bool{}}
 		alphabet := make([]string, 64)
@@ -109,17 +134,22 @@ func FuzzWindow(f *testing.F) {
 			alphabet[i] = fmt.Sprint("id", i)
 		}
 		for step, op := range ops {
-			id := alphabet[op%64]
-			w.Add(id, m)
-			ref.add(id, m)
-			checkWindow(t, &w, ref, alphabet, step)
+			if op >= 0xf0 {
+				w.Grow(int(op&0xf) * 5)
+			} else {
+				a := alphabet[op%64]
+				w.Add(id(a), m)
+				ref.add(a, m)
+			}
+			checkWindow(t, &w, ref, alphabet, id, step)
 		}
 	})
 }
 
-// BenchmarkPage is a page's window work on a full 2,000-ID window:
-// 1,000 new IDs looked up (Seen), then added (Commit), each evicting one.
-// The IDs come round every 8 pages, long after they left the window.
+// BenchmarkPage is a page's work on a full 2,000-ID window, as the state
+// and the runner do it: 1,000 new IDs hashed once, marked (SeenEach), then
+// added (Commit), each evicting one. The IDs come round every 8 pages, long
+// after they left the window.
 func BenchmarkPage(b *testing.B) {
 	const max, size = 2000, 1000
 	ids := make([]string, 8*size)
@@ -128,49 +158,135 @@ func BenchmarkPage(b *testing.B) {
 	}
 	var w Window
 	for _, id := range ids[:max] {
-		w.Add(id, max)
+		w.Add(Of(id), max)
 	}
 	page := max / size
+	hashed, in := make([]ID, size), make([]bool, size)
 	start := cpuclock.Now()
 	for b.Loop() {
 		p := ids[page%8*size:][:size]
 		page++
-		for _, id := range p {
-			if w.Has(id) {
+		for i, id := range p {
+			hashed[i] = Of(id)
+		}
+		clear(in)
+		w.Mark(hashed, in)
+		for i, id := range hashed {
+			if in[i] {
 				b.Fatal("new ID seen")
 			}
-		}
-		for _, id := range p {
 			w.Add(id, max)
 		}
 	}
 	cpuclock.Report(b, start)
 }
 
-// A window reset between pages of every size, each page's IDs added with
-// the page's size as max, tells new IDs from repeats as a map does: the
-// runner's use, with a small page after a large one and the reverse.
-func TestResetBetweenPages(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	var w Window
-	for page, n := range []int{0, 1, 7, 8, 9, 1000, 3, 2500, 17, 1000, 0, 64} {
-		w.Reset()
-		want := map[string]bool{}
-		for i := range n {
-			// Few distinct IDs in some pages (many repeats), all distinct
-			// in others; some shared with other pages.
-			id := fmt.Sprintf("id-%d", rng.IntN(max(1, n*(page%3))+1))
-			if page%4 == 0 {
-				id = fmt.Sprintf("p%d-%d", page, i)
+// BenchmarkRepeats is the runner's search of a 1,000-record page for
+// repeated IDs, none found.
+func BenchmarkRepeats(b *testing.B) {
+	const size = 1000
+	hashed := make([]ID, 8*size)
+	for i := range hashed {
+		hashed[i] = Of(fmt.Sprintf("%026d", i))
+	}
+	var r Repeats
+	dup := make([]bool, size)
+	page := 0
+	start := cpuclock.Now()
+	for b.Loop() {
+		clear(dup)
+		r.Mark(hashed[page%8*size:][:size], dup)
+		page++
+	}
+	cpuclock.Report(b, start)
+	if slices.Contains(dup, true) {
+		b.Fatal("a new ID marked")
+	}
+}
+
+// Repeats marks, page after page of every size, exactly the IDs of an
+// earlier record of the page that was not marked before (the state's), as
+// a map does: with hashed IDs and with three tags for all (every probe
+// run long, the strings telling IDs apart), few distinct IDs in some pages
+// and all distinct in others, empty IDs, a small page after a large one and
+// the reverse.
+func TestRepeatsAgreeWithAMap(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		id   func(string) ID
+	}{{"hashed", Of}, {"three tags", threeTags}} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			var r Repeats
+			for page, n := range []int{0, 1, 7, 8, 9, 1000, 3, 2500, 17, 1000, 0, 64, 300} {
+				ids, dup, want := make([]ID, n), make([]bool, n), make([]bool, n)
+				seen := map[string]bool{}
+				for i := range n {
+					s := fmt.Sprintf("id-%d", rng.IntN(max(1, n*(page%3))+1))
+					if page%4 == 0 {
+						s = fmt.Sprintf("p%d-%d", page, i)
+					}
+					if rng.IntN(20) == 0 {
+						s = ""
+					}
+					if s != "" {
+						ids[i] = tc.id(s)
+					}
+					// Some marked before, as the state's window does.
+					dup[i] = rng.IntN(10) == 0
+					want[i] = dup[i] || s != "" && seen[s]
+					if !dup[i] && s != "" {
+						seen[s] = true
+					}
+				}
+				r.Mark(ids, dup)
+				for i := range n {
+					if dup[i] != want[i] {
+						t.Fatalf("page %d (%d IDs), ID %d %q: marked %v, want %v", page, n, i, ids[i].s, dup[i], want[i])
+					}
+				}
 			}
-			if got := w.Add(id, n); got != !want[id] {
-				t.Fatalf("page %d (%d IDs), ID %d %q: Add = %v, want %v", page, n, i, id, got, !want[id])
+		})
+	}
+}
+
+// Mark answers as Has does, ID for ID, and leaves marked what was marked.
+func TestMarkIsHas(t *testing.T) {
+	for _, id := range []func(string) ID{Of, threeTags} {
+		var w Window
+		all := make([]ID, 300)
+		for i := range all {
+			all[i] = id(fmt.Sprint("evt-", i))
+		}
+		in := make([]bool, len(all))
+		w.Mark(all, in) // an empty window
+		if slices.Contains(in, true) {
+			t.Fatal("an empty window marked an ID")
+		}
+		for _, k := range all[:200] {
+			w.Add(k, 37)
+		}
+		in[0], in[299] = true, true
+		w.Mark(all, in)
+		for i, k := range all {
+			if want := w.Has(k) || i == 0 || i == 299; in[i] != want {
+				t.Errorf("ID %d %q: marked %v, want %v", i, k.s, in[i], want)
 			}
-			want[id] = true
 		}
-		if len(w.IDs()) != len(want) {
-			t.Fatalf("page %d: %d IDs in the window, want %d", page, len(w.IDs()), len(want))
-		}
+	}
+}
+
+// IDs are hashed alike by every window of the process: an ID added to one
+// is found in another through an ID made separately from the same string.
+func TestOneHashForAllWindows(t *testing.T) {
+	var a, b Window
+	a.Add(Of("evt-1"), 10)
+	b.Add(Of(string([]byte("evt-1"))), 10)
+	if !a.Has(Of("evt-1")) || !b.Has(Of("evt-1")) || Of("evt-1") != Of(string([]byte("evt-1"))) {
+		t.Error("one ID hashed two ways")
+	}
+	if (Of("") != ID{}) || a.Add(Of(""), 10) {
+		t.Error("the empty ID was hashed or added")
 	}
 }
 
@@ -182,7 +298,7 @@ func TestGrowMakesRoomOnce(t *testing.T) {
 		w.Grow(n)
 		slots, ring := len(w.slots), cap(w.ring)
 		for i := range n {
-			w.Add(fmt.Sprint("evt-", i), n)
+			w.Add(Of(fmt.Sprint("evt-", i)), n)
 		}
 		if len(w.slots) != slots || cap(w.ring) != ring {
 			t.Errorf("%d IDs: table %d -> %d slots, ring capacity %d -> %d", n, slots, len(w.slots), ring, cap(w.ring))
