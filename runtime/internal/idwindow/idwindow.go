@@ -20,6 +20,7 @@ package idwindow
 
 import (
 	"hash/maphash"
+	"runtime"
 	"slices"
 )
 
@@ -81,8 +82,6 @@ type Window struct {
 	// are not free.
 	slots []uint64
 	used  int
-	// touched is the sum of the slots read by touch.
-	touched uint64
 }
 
 // batch is how many IDs Mark takes at a time: it first reads the slot
@@ -94,15 +93,16 @@ type Window struct {
 // additions measured no better: each addition does more besides.)
 const batch = 16
 
-// touch reads the slots where the probes of ids start, and keeps their sum
-// so that the compiler keeps the reads.
+// touch reads the slots where the probes of ids start. Their sum is kept
+// alive so that the compiler keeps the reads; it is not stored, as Mark
+// runs under the state's read lock.
 func (w *Window) touch(ids []ID) {
 	mask := len(w.slots) - 1
-	t := w.touched
+	var t uint64
 	for _, id := range ids {
 		t += w.slots[int(id.tag)&mask]
 	}
-	w.touched = t
+	runtime.KeepAlive(t)
 }
 
 // Mark sets in[i] when ids[i] is in the window, and leaves it otherwise.
