@@ -2,10 +2,12 @@ package state
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -268,4 +270,31 @@ func TestSeenEachIsSeen(t *testing.T) {
 	if got := s.SeenEach("m", hashAll(ids[:3]), nil); !got[0] || got[1] || !got[2] {
 		t.Errorf("committed a, unknown x, pending c: %v", got)
 	}
+}
+
+// SeenEach only reads, so a module's lookups may run at once (the store
+// takes a read lock for them); the race detector (make test-go) checks it.
+func TestSeenEachConcurrently(t *testing.T) {
+	s, _ := mustOpen(t, filepath.Join(t.TempDir(), "s.json"), opts())
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = fmt.Sprint("evt-", i)
+	}
+	mustCommit(t, s, "m", `"c1"`, ids[:50]...)
+	hashed := hashAll(ids)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				seen := s.SeenEach("m", hashed, nil)
+				for i, ok := range seen {
+					if ok != (i < 50) {
+						t.Errorf("ID %d: seen %v", i, ok)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
