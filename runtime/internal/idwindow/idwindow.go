@@ -11,8 +11,8 @@
 // random, so that a vendor's IDs cannot be chosen to collide.
 //
 // Measured on make bench's mix (300,000 events, three modules with
-// 2,000-ID windows, perf at 10 kHz, three runs of each build), these sets'
-// functions took 10.3-11.9% of the wodle's CPU with a seed per set, a
+// 2,000-ID windows, perf at 10 kHz, nine runs of each build), these sets'
+// functions took 10.2-11.9% of the wodle's CPU with a seed per set, a
 // Window for the page's IDs and evictions that freed their slot at once,
 // and 4.9-5.9% with this package; BenchmarkPage (a page's hashing, lookups
 // and additions on a full window) 131-146 to 68-71 µs of CPU.
