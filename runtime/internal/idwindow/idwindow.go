@@ -201,7 +201,35 @@ func (w *Window) rebuild() {
 // (the state's, read from its file) then allocates once instead of
 // doubling the ring and rebuilding the table a dozen times: for three
 // windows of 50,000 IDs that growth was most of loading the state.
-func (w *Window) Grow(n int) {
+func (w *Window) Grow(n int) { w.grow(n, 8) }
+
+// Reserve makes room for n more IDs in a window of at most limit, as a
+// commit of a page's n IDs needs: a window they would fill to half of
+// limit or more grows at once to limit, with the table a full window keeps (room
+// for limit/2 evictions between rebuilds, as rebuild sizes it), and a smaller
+// one to at least twice its size. A fresh window filled page by page
+// doubled its ring and rebuilt its table a dozen times on its way to max,
+// about 200 KB of garbage for a 2,000-ID window, in the first pages of a
+// backlog.
+func (w *Window) Reserve(n, limit int) {
+	if n <= 0 || len(w.ring) >= limit {
+		return
+	}
+	want := len(w.ring) + n
+	if want > cap(w.ring) {
+		want = max(want, 2*cap(w.ring))
+	}
+	if 2*want < limit {
+		w.grow(want, 8)
+		return
+	}
+	w.grow(limit, 12)
+}
+
+// grow makes room for n IDs, with a table where n IDs take at most 5/load
+// of the slots (load 8: the most a table holds before a rebuild; 12: a
+// rebuild's size, half of n again before the next).
+func (w *Window) grow(n, load int) {
 	w.ready()
 	if n <= len(w.ring) {
 		return
@@ -209,7 +237,7 @@ func (w *Window) Grow(n int) {
 	w.ring = slices.Grow(w.ring, n-len(w.ring))
 	w.tags = slices.Grow(w.tags, n-len(w.tags))
 	size := len(w.slots)
-	for n*8 > size*5 {
+	for n*load > size*5 {
 		size *= 2
 	}
 	// Stale slots are dropped if the n IDs would not fit beside them.

@@ -102,8 +102,11 @@ func TestWindowAgreesWithAReference(t *testing.T) {
 					w.Add(tc.id(id), max)
 					ref.add(id, max)
 					// Making room at any time changes nothing held.
-					if rng.IntN(10) == 0 {
+					switch rng.IntN(20) {
+					case 0:
 						w.Grow(rng.IntN(2*max + 1))
+					case 1:
+						w.Reserve(rng.IntN(2*max+1), max)
 					}
 					checkWindow(t, &w, ref, alphabet, tc.id, step)
 				}
@@ -119,6 +122,7 @@ func FuzzWindow(f *testing.F) {
 	f.Add([]byte("abcabcddeeffgabc"), uint8(3), uint8(0))
 	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b"), uint8(4), uint8(0))
 	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\xf5\x00\x04\x01\x05"), uint8(7), uint8(3))
+	f.Add([]byte("\xf1\x00\x01\x02\xf2\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\xfd\x0c\x0d\x0e"), uint8(9), uint8(2))
 	f.Fuzz(func(t *testing.T, ops []byte, max, tags uint8) {
 		m := int(max%40) + 1
 		id := Of
@@ -134,9 +138,12 @@ func FuzzWindow(f *testing.F) {
 			alphabet[i] = fmt.Sprint("id", i)
 		}
 		for step, op := range ops {
-			if op >= 0xf0 {
-				w.Grow(int(op&0xf) * 5)
-			} else {
+			switch {
+			case op >= 0xf8:
+				w.Grow(int(op&0x7) * 5)
+			case op >= 0xf0:
+				w.Reserve(int(op&0x7)*5, m)
+			default:
 				a := alphabet[op%64]
 				w.Add(id(a), m)
 				ref.add(a, m)
@@ -287,6 +294,38 @@ func TestOneHashForAllWindows(t *testing.T) {
 	}
 	if (Of("") != ID{}) || a.Add(Of(""), 10) {
 		t.Error("the empty ID was hashed or added")
+	}
+}
+
+// A fresh window filled page by page, each page's room reserved before
+// its IDs are added (the state's commits), grows its ring and its table
+// at most twice on its way to max, and never again once full, however
+// many pages evict (the table of a full window keeps room for max/2
+// evictions between rebuilds, which reuse it).
+func TestReserveGrowsOnceToTheFullWindow(t *testing.T) {
+	for _, tc := range []struct{ max, page, growths int }{
+		{2000, 1000, 1}, {2000, 100, 5}, {5000, 1000, 3}, {10, 3, 2}, {1, 1, 1}, {50_000, 1000, 6},
+	} {
+		var w Window
+		rings, tables := map[int]bool{}, map[int]bool{}
+		for p := range 3 * tc.max / tc.page {
+			w.Reserve(tc.page, tc.max)
+			ring, table := cap(w.ring), len(w.slots)
+			for i := range tc.page {
+				w.Add(Of(fmt.Sprint("evt-", p*tc.page+i)), tc.max)
+			}
+			if cap(w.ring) != ring || len(w.slots) != table {
+				t.Fatalf("max %d, page %d of %d: adding the page after Reserve grew the ring %d -> %d, the table %d -> %d",
+					tc.max, p, tc.page, ring, cap(w.ring), table, len(w.slots))
+			}
+			rings[ring], tables[table] = true, true
+		}
+		if len(rings) > tc.growths || len(tables) > tc.growths {
+			t.Errorf("max %d, pages of %d: %d ring sizes and %d table sizes, want at most %d", tc.max, tc.page, len(rings), len(tables), tc.growths)
+		}
+		if len(w.ring) != tc.max {
+			t.Errorf("max %d: window holds %d", tc.max, len(w.ring))
+		}
 	}
 }
 
