@@ -246,14 +246,35 @@ func symlinkError(d *Dir, name string) error {
 	return unsafe(d.Join(name), "it is a symbolic link (to %s): this program creates none, so someone who could write the directory planted it; remove it after checking", to)
 }
 
-// ReadFile reads name inside d, opened as OpenFile does for reading.
+// ReadFile reads name inside d, opened as OpenFile does for reading, into
+// one buffer of the file's size (grown only if the file grew meanwhile):
+// read through io.ReadAll's doublings, the state file (a few hundred KB)
+// left about twice its size of garbage at the start of every run.
 func (d *Dir) ReadFile(name string) ([]byte, error) {
 	f, err := d.OpenFile(name, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(f)
+	size := 0
+	if fi, err := f.Stat(); err == nil && fi.Size() < 1<<30 {
+		size = int(fi.Size())
+	}
+	// One byte more: the read that finds the end needs room to try.
+	data := make([]byte, 0, size+1)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return data, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
 }
 
 // CreateTemp creates a new file prefix+random inside d, 0600, never reusing

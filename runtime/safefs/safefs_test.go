@@ -189,3 +189,24 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadFileReadsOnceAtSize: ReadFile gives the whole file in a buffer
+// of its size (one byte more for the read that finds the end), not the
+// doublings of io.ReadAll: the state file is read at every run's start.
+func TestReadFileReadsOnceAtSize(t *testing.T) {
+	d, p := dir(t)
+	for _, size := range []int{0, 1, 511, 512, 4096, 300_000} {
+		want := []byte(strings.Repeat("0123456789abcdef", size/16+1)[:size])
+		must(t, os.WriteFile(filepath.Join(p, "f"), want, 0o600))
+		got, err := d.ReadFile("f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("%d bytes: read %d bytes that differ", size, len(got))
+		}
+		if cap(got) > size+1 {
+			t.Errorf("%d bytes read into a buffer of %d", size, cap(got))
+		}
+	}
+}
