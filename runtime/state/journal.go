@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -80,7 +81,12 @@ type journalRecord struct {
 // appendRecordLocked encodes a commit of module (pending when staging)
 // into the records not yet written; the caller holds mu.
 func (s *Store) appendRecordLocked(module string, cursor json.RawMessage, updated time.Time, ids []idwindow.ID) {
-	b := s.jbuf
+	// Sized first, as a module's encoding in a snapshot is (encode).
+	need := len(`{"m":"","c":null,"t":"","ids":[]}`+"\n") + len(module) + len(cursor) + len(time.RFC3339Nano)
+	for _, id := range ids {
+		need += len(id.String()) + 3
+	}
+	b := slices.Grow(s.jbuf, need)
 	b = append(b, `{"m":`...)
 	b = appendString(b, module)
 	b = append(b, `,"c":`...)

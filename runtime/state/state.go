@@ -594,6 +594,7 @@ func (s *Store) applyLocked(module string, cursor json.RawMessage, ids []idwindo
 		target = m.pend
 	}
 	target.cursor = cleanCursor(cursor)
+	target.recent.Reserve(len(ids), s.max)
 	for _, id := range ids {
 		target.recent.Add(id, s.max)
 	}
@@ -710,6 +711,15 @@ func (s *Store) snapshotLocked(journal string) []byte {
 }
 
 func (m *modState) encode(b []byte) []byte {
+	// Sized first: grown through appendString, a 2,000-ID window's
+	// encoding took a dozen allocations and left about twice its size as
+	// garbage (the first snapshot of every run, and each time the window
+	// grew). Later encodings reuse the last one's memory (encBuf).
+	need := m.encodedSize() + 1
+	if m.pend != nil {
+		need += len(`,"pending":}`) + m.pend.encodedSize()
+	}
+	b = slices.Grow(b, need)
 	b = m.encodeFields(b)
 	if m.pend != nil {
 		b = append(b, `,"pending":`...)
@@ -717,6 +727,19 @@ func (m *modState) encode(b []byte) []byte {
 		b = append(b, '}')
 	}
 	return append(b, '}')
+}
+
+// encodedSize is the length of encodeFields' output when no ID or
+// cursor needs escapes (then it is longer, and the buffer grows).
+func (m *modState) encodedSize() int {
+	n := len(`{"cursor":,"updated_at":"","recent":[]`) + len(m.cursor) + len(time.RFC3339Nano)
+	older, newer := m.recent.InOrder()
+	for _, part := range [2][]string{older, newer} {
+		for _, id := range part {
+			n += len(id) + 3
+		}
+	}
+	return n
 }
 
 // encodeFields writes the object's members up to the recent set, leaving
@@ -733,18 +756,6 @@ func (m *modState) encodeFields(b []byte) []byte {
 	b = append(b, `,"recent":[`...)
 	first := true
 	older, newer := m.recent.InOrder()
-	// A process's first snapshot starts from an empty buffer: grow it once
-	// to the window's size rather than a dozen times through appendString.
-	// Later ones reuse the last encoding's memory (encBuf).
-	if cap(b) == 0 {
-		need := 1
-		for _, part := range [2][]string{older, newer} {
-			for _, id := range part {
-				need += len(id) + 3
-			}
-		}
-		b = slices.Grow(b, need)
-	}
 	for _, part := range [2][]string{older, newer} {
 		for _, id := range part {
 			if !first {
