@@ -147,6 +147,58 @@ func TestDeliverPageDuplicates(t *testing.T) {
 	}
 }
 
+// TestDeliverPageSizesItsTablesOnce: a module's first page sizes the
+// page's tables (hashed IDs, duplicates, IDs to commit, the page's set)
+// once each rather than growing them record by record, the next pages
+// allocate nothing, and a caught-up module's empty page does not make the
+// run's line buffer.
+func TestDeliverPageSizesItsTablesOnce(t *testing.T) {
+	c := deliveryCollection(t, emit.NewWriter(io.Discard), false, false, nil)
+	mr := c.newSummary("m")
+	if _, _, _, err := c.deliverPage(context.Background(), "m", mr, nil, c.newPageScratch()); err != nil {
+		t.Fatal(err)
+	}
+	if c.lines.buf != nil {
+		t.Errorf("an empty page made the line buffer (%d bytes)", cap(c.lines.buf))
+	}
+	var page bytes.Buffer
+	page.WriteString(`{"items":[`)
+	for i := range 1000 {
+		if i > 0 {
+			page.WriteByte(',')
+		}
+		fmt.Fprintf(&page, `{"uuid":"evt-%04d","n":%d}`, i, i)
+	}
+	page.WriteString(`]}`)
+	decoded, err := jsonrec.Decode(&page, &jsonrec.Spec{Arrays: map[string]string{"items": "t"}, Fields: []string{"uuid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]Record, len(decoded.Items))
+	for i, it := range decoded.Items {
+		recs[i] = Record{Raw: it.Raw, ID: it.Fields[0], EventType: it.Kind, Shape: it.Shape}
+	}
+	var ps *pageScratch
+	// The page's set, its tables and the scratch itself: 7 allocations.
+	first := testing.AllocsPerRun(5, func() {
+		ps = c.newPageScratch()
+		if _, _, _, err := c.deliverPage(context.Background(), "m", mr, recs, ps); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if first > 7 {
+		t.Errorf("a first page of 1,000 records: %v allocations, want at most 7", first)
+	}
+	next := testing.AllocsPerRun(5, func() {
+		if _, _, _, err := c.deliverPage(context.Background(), "m", mr, recs, ps); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if next != 0 {
+		t.Errorf("a next page of 1,000 records: %v allocations, want none", next)
+	}
+}
+
 // BenchmarkDeliverPage is the runner's work on a decoded page of make
 // bench's mix: de-duplication against the page and the state's window
 // (which holds the previous pages' IDs), encoding (one record in three

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -349,9 +350,19 @@ func (c *collection) newPageScratch() *pageScratch {
 // bytes and events delivered and the IDs to commit with the page (none
 // when the run saves nothing); err is the sink's.
 func (c *collection) deliverPage(ctx context.Context, name string, mr *moduleRun, records []Record, ps *pageScratch) (size, events int, ids []idwindow.ID, err error) {
+	if len(records) == 0 {
+		// A caught-up module's page: nothing to encode, so no line buffer
+		// (128 KiB, made at its first use).
+		return 0, 0, nil, nil
+	}
 	lines := c.lines.take()
 	defer func() { c.lines.give(lines) }()
+	// The page's tables are sized once to the page, not grown by appends
+	// (a dozen doublings each in a run's first pages).
 	ids = ps.ids[:0]
+	if ps.repeats != nil {
+		ids = slices.Grow(ids, len(records))
+	}
 	defer func() { ps.ids = ids[:0] }()
 	// The state's recent IDs and the page's own are looked up for the
 	// whole page at once, before any record is encoded: in this tight loop
@@ -359,6 +370,7 @@ func (c *collection) deliverPage(ctx context.Context, name string, mr *moduleRun
 	// pushed it out when the two took turns.
 	ps.dup, ps.hashed = ps.dup[:0], ps.hashed[:0]
 	if !c.all {
+		ps.dup, ps.hashed = slices.Grow(ps.dup, len(records)), slices.Grow(ps.hashed, len(records))
 		for _, rec := range records {
 			ps.hashed = append(ps.hashed, idwindow.Of(rec.ID))
 		}
