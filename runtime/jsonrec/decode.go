@@ -283,6 +283,7 @@ func (d *decoder) records(i int, path, kind string, depth int) (int, error) {
 	if i < len(b) && b[i] == ']' {
 		return i + 1, nil
 	}
+	first := i
 	for n := 0; ; n++ {
 		if i >= len(b) {
 			return i, io.ErrUnexpectedEOF
@@ -320,6 +321,9 @@ func (d *decoder) records(i int, path, kind string, depth int) (int, error) {
 		// Three-index slice: an append to a record must never write into
 		// the bytes that follow it.
 		d.page.Items = append(d.page.Items, Item{Raw: raw[:len(raw):len(raw)], Kind: kind, Shape: shape})
+		if n == projectAfter-1 {
+			d.project(projectAfter, first, end)
+		}
 		i = skipSpace(b, end)
 		if i < len(b) && b[i] == ',' {
 			i = skipSpace(b, i+1)
@@ -330,6 +334,35 @@ func (d *decoder) records(i int, path, kind string, depth int) (int, error) {
 		}
 		return i, badChar(b, i, "after array element (expecting ',' or ']')")
 	}
+}
+
+// projectAfter is how many records of an array project's estimate rests on.
+const projectAfter = 16
+
+// projectMax bounds project's estimate of a page's records: a thousand
+// records is what most vendors' pages hold, and a page whose first records
+// are small and the rest one huge record must not reserve a table per
+// byte of it.
+const projectMax = 1024
+
+// project grows the page's tables at once to what the rest of the body
+// needs if its records are like the n read so far, between first and end
+// (at most projectMax records in all): the items, the spans and bytes of
+// captured fields, the offsets of big integers. A Scratch keeps its tables
+// from page to page, but on a run's first page each grew through a dozen
+// appends, about 400 KB of garbage for a thousand records.
+func (d *decoder) project(n, first, end int) {
+	if end <= first {
+		return
+	}
+	rest := len(d.buf) - end
+	scale := func(have int) int {
+		return min(have*rest/(end-first), have*(projectMax-n)/n)
+	}
+	d.page.Items = slices.Grow(d.page.Items, scale(len(d.page.Items)))
+	d.spans = slices.Grow(d.spans, scale(len(d.spans)))
+	d.fieldBytes = slices.Grow(d.fieldBytes, scale(len(d.fieldBytes)))
+	d.bigs = slices.Grow(d.bigs, scale(len(d.bigs)))
 }
 
 // setFields hands out the captured fields: one string and one []string for
