@@ -35,6 +35,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -251,15 +252,11 @@ func symlinkError(d *Dir, name string) error {
 // read through io.ReadAll's doublings, the state file (a few hundred KB)
 // left about twice its size of garbage at the start of every run.
 func (d *Dir) ReadFile(name string) ([]byte, error) {
-	f, err := d.OpenFile(name, os.O_RDONLY)
+	f, size, err := d.openSized(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	size := 0
-	if fi, err := f.Stat(); err == nil && fi.Size() < 1<<30 {
-		size = int(fi.Size())
-	}
 	// One byte more: the read that finds the end needs room to try.
 	data := make([]byte, 0, size+1)
 	for {
@@ -275,6 +272,45 @@ func (d *Dir) ReadFile(name string) ([]byte, error) {
 			data = append(data, 0)[:len(data)]
 		}
 	}
+}
+
+// ReadFileString is ReadFile into a string, read a piece at a time into
+// a strings.Builder of the file's size: the state's decoder takes its
+// strings as substrings of the file, which as string(ReadFile(...)) was
+// read once and copied once.
+func (d *Dir) ReadFileString(name string) (string, error) {
+	f, size, err := d.openSized(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	b.Grow(size)
+	var piece [16 << 10]byte
+	for {
+		n, err := f.Read(piece[:])
+		b.Write(piece[:n])
+		if err == io.EOF {
+			return b.String(), nil
+		}
+		if err != nil {
+			return b.String(), err
+		}
+	}
+}
+
+// openSized opens name for reading as OpenFile does, with its size (0
+// when unknown).
+func (d *Dir) openSized(name string) (*os.File, int, error) {
+	f, err := d.OpenFile(name, os.O_RDONLY)
+	if err != nil {
+		return nil, 0, err
+	}
+	size := 0
+	if fi, err := f.Stat(); err == nil && fi.Size() < 1<<30 {
+		size = int(fi.Size())
+	}
+	return f, size, nil
 }
 
 // CreateTemp creates a new file prefix+random inside d, 0600, never reusing

@@ -5,9 +5,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/wodlekit/wodlekit/runtime/internal/race"
 )
 
 func dir(t *testing.T) (*Dir, string) {
@@ -207,6 +210,34 @@ func TestReadFileReadsOnceAtSize(t *testing.T) {
 		}
 		if cap(got) > size+1 {
 			t.Errorf("%d bytes read into a buffer of %d", size, cap(got))
+		}
+	}
+}
+
+// TestReadFileStringAllocatesItsSize: ReadFileString gives the whole file
+// as a string that is not a copy of a byte slice read first: what it
+// allocates is about the file's size, not twice it.
+func TestReadFileStringAllocatesItsSize(t *testing.T) {
+	if race.Enabled {
+		t.Skip("the race detector changes what allocates; make test-go runs this without it")
+	}
+	d, p := dir(t)
+	for _, size := range []int{0, 1, 16 << 10, 300_000} {
+		want := strings.Repeat("0123456789abcdef", size/16+1)[:size]
+		must(t, os.WriteFile(filepath.Join(p, "f"), []byte(want), 0o600))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		got, err := d.ReadFileString("f")
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("%d bytes: read %d bytes that differ", size, len(got))
+		}
+		// Opening the file and the piece read into cost a few KB more.
+		if allocated := after.TotalAlloc - before.TotalAlloc; allocated > uint64(size)+32<<10 {
+			t.Errorf("%d bytes: %d bytes allocated", size, allocated)
 		}
 	}
 }

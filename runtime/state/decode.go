@@ -1,9 +1,9 @@
 package state
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,9 +23,12 @@ import (
 // change. FuzzDecodeFile holds the two to the same result.
 
 // decodeFile decodes data as encoding/json would into a File, or reports
-// false when data is outside the subset it reads.
-func decodeFile(data []byte) (*File, bool) {
-	d := fileDecoder{data: data, text: string(data)}
+// false when data is outside the subset it reads. data is the file read
+// as one string (safefs.Dir.ReadFileString), so that every string decoded
+// is a substring of it rather than an allocation of its own, and the file
+// is not copied from bytes into a string.
+func decodeFile(data string) (*File, bool) {
+	d := fileDecoder{data: data}
 	var f File
 	if !d.file(&f) {
 		return nil, false
@@ -34,11 +37,9 @@ func decodeFile(data []byte) (*File, bool) {
 	return &f, d.i == len(d.data)
 }
 
-// fileDecoder reads data from i; text is data as one string, so that every
-// string decoded is a substring of it rather than an allocation of its own.
+// fileDecoder reads data from i.
 type fileDecoder struct {
-	data []byte
-	text string
+	data string
 	i    int
 }
 
@@ -66,7 +67,7 @@ func (d *fileDecoder) byte(c byte) bool {
 // null consumes the literal null.
 func (d *fileDecoder) null() bool {
 	d.space()
-	if bytes.HasPrefix(d.data[d.i:], []byte("null")) {
+	if strings.HasPrefix(d.data[d.i:], "null") {
 		d.i += 4
 		return true
 	}
@@ -83,7 +84,7 @@ func (d *fileDecoder) str() (string, bool) {
 		switch c := d.data[d.i]; {
 		case c == '"':
 			d.i++
-			return d.text[start : d.i-1], true
+			return d.data[start : d.i-1], true
 		case c < 0x20 || c >= 0x80 || c == '\\':
 			return "", false
 		}
@@ -111,7 +112,7 @@ func (d *fileDecoder) integer() (string, bool) {
 	if d.i < len(d.data) && (d.data[d.i] == '.' || d.data[d.i] == 'e' || d.data[d.i] == 'E') {
 		return "", false
 	}
-	return d.text[start:d.i], true
+	return d.data[start:d.i], true
 }
 
 func (d *fileDecoder) int() (int, bool) {
@@ -140,7 +141,7 @@ func (d *fileDecoder) time() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	var t time.Time
-	return t, t.UnmarshalJSON(d.data[start:d.i]) == nil
+	return t, t.UnmarshalJSON([]byte(d.data[start:d.i])) == nil
 }
 
 // object reads an object whose members member decodes, each name at most
@@ -290,7 +291,7 @@ func (d *fileDecoder) ids() ([]string, bool) {
 	}
 	// A window is usually full: count its strings first, so that the
 	// slice is allocated once.
-	out := make([]string, 0, bytes.Count(d.data[d.i:d.i+bytes.IndexByte(d.data[d.i:], ']')+1], []byte{','})+1)
+	out := make([]string, 0, strings.Count(d.data[d.i:d.i+strings.IndexByte(d.data[d.i:], ']')+1], ",")+1)
 	if d.byte(']') {
 		return out, true
 	}
@@ -317,11 +318,11 @@ func (d *fileDecoder) raw() (json.RawMessage, bool) {
 	if !d.skip(0) {
 		return nil, false
 	}
-	v := d.data[start:d.i]
+	v := []byte(d.data[start:d.i])
 	if !json.Valid(v) {
 		return nil, false
 	}
-	return bytes.Clone(v), true
+	return v, true
 }
 
 // skip moves past one value, finding its end; raw validates what it

@@ -108,7 +108,7 @@ func TestWrittenFilesTakeTheFastPath(t *testing.T) {
 			{"as written", string(data)},
 			{"indented", indent(t, data)},
 		} {
-			got, ok := decodeFile([]byte(variant.data))
+			got, ok := decodeFile(variant.data)
 			if !ok {
 				t.Errorf("%s, %s: decodeFile gave up on\n%s", name, variant.name, variant.data)
 				continue
@@ -161,7 +161,7 @@ func TestDecodeFileGivesUp(t *testing.T) {
 		{"a negative start time", head + `"modules":{},"pending_owner":{"pid":1,"start_time":-1}}`, "cannot unmarshal number -1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, ok := decodeFile([]byte(tc.data)); ok {
+			if _, ok := decodeFile(tc.data); ok {
 				t.Fatalf("decodeFile read %s", tc.data)
 			}
 			_, err := decodeFileSlowly("s.json", []byte(tc.data))
@@ -187,7 +187,7 @@ func FuzzDecodeFile(f *testing.F) {
 	f.Add([]byte(`{"version":2,"modules":{"m":{"pending":{"cursor":"a"},"pending":{"recent":[]}}}}`))
 	f.Add([]byte(`{"version":2,"pending_owner":{"pid":1},"pending_owner":{"boot_id":"b"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := decodeFile(data)
+		got, ok := decodeFile(string(data))
 		if !ok {
 			return
 		}

@@ -331,7 +331,7 @@ func (s *Store) read(path string) (*File, error) {
 	}
 	f, ok := decodeFile(data)
 	if !ok {
-		if f, err = decodeFileSlowly(path, data); err != nil {
+		if f, err = decodeFileSlowly(path, []byte(data)); err != nil {
 			return nil, err
 		}
 	}

@@ -31,9 +31,10 @@ func openDir(path string) (*safefs.Dir, error) {
 	return d, nil
 }
 
-// readFile reads the state file or its previous copy without following links.
-func (s *Store) readFile(path string) ([]byte, error) {
-	return s.dir.ReadFile(filepath.Base(path))
+// readFile reads the state file or its previous copy without following
+// links, as one string (see decodeFile).
+func (s *Store) readFile(path string) (string, error) {
+	return s.dir.ReadFileString(filepath.Base(path))
 }
 
 // durableEvery is how often a page's commit also reaches the disk itself
