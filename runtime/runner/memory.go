@@ -22,12 +22,15 @@ const MemoryLimit = 16 << 20
 // collection, and the pages it touched stayed resident. With the garbage
 // of a page cut by a fifth (PageRecords, IDs sized once) a run collects as often
 // at 50 as it did at 100 (8-12 collections for make bench's 60,000
-// events), and peaks about 1 MiB lower. Measured again after the ID
+// events), and peaks about 1 MiB lower. With a run's first pages' memory
+// sized once rather than grown by doubling (docs/architecture.md, "One
+// run", step 4), that run allocates 6.4-6.7 MB instead of 9.0-9.3 and
+// collects 5-6 times instead of 8-10. Measured again after the ID
 // windows' rework (benchrun -against, GOGC=100 against the default, 4 runs
 // each): 100 takes 10% less CPU at 60,000 events and 4% less at 1,000,000,
 // but peaks at 16.4 MiB there instead of 15.6, over the 16 MiB a wodle is
 // allowed; GOGC=100 until the first page, then 50, saved nothing and
-// peaked higher.
+// peaked higher (both measured before the sizing above).
 const GCPercent = 50
 
 // setMemoryDefaults applies MemoryLimit and GCPercent where the
