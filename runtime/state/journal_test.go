@@ -239,7 +239,7 @@ func FuzzJournal(f *testing.F) {
 		// And what it loaded encodes to a file that loads back the same
 		// (encoded only: a write would fsync at every input).
 		st.mu.Lock()
-		data := bytes.Clone(st.snapshotLocked("next"))
+		data := bytes.Join(st.snapshotLocked("next"), nil)
 		st.mu.Unlock()
 		var back File
 		if err := json.Unmarshal(data, &back); err != nil {

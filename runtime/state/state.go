@@ -141,7 +141,8 @@ type Store struct {
 
 	wmu     sync.Mutex // serialises file writes
 	written uint64     // generation of the newest snapshot on disk
-	wbuf    []byte     // the snapshot being written, reused (guarded by wmu)
+	wbuf    []byte     // the snapshot's bytes between its modules, reused (guarded by wmu)
+	wparts  [][]byte   // the snapshot's parts, reused (guarded by wmu)
 	// durable says the file at path is on disk itself, not only in the
 	// page cache; false after Open, which cannot know. synced is when the
 	// last write was synced. Both are guarded by wmu.
@@ -657,25 +658,42 @@ func (s *Store) changedLocked() uint64 {
 	return s.gen
 }
 
-// snapshotLocked encodes the file by hand into s.wbuf (the caller holds
-// wmu and mu): modules whose state did not change reuse their cached
-// bytes, and cursors are copied verbatim (already validated) instead of
-// being re-parsed by encoding/json.
-func (s *Store) snapshotLocked(journal string) []byte {
+// snapshotLocked encodes the file by hand (the caller holds wmu and mu):
+// modules whose state did not change reuse their cached bytes, and
+// cursors are copied verbatim (already validated) instead of being
+// re-parsed by encoding/json. The file is returned in parts, written one
+// after the other: the modules' encodings themselves, and between them
+// pieces of s.wbuf (header, names, punctuation). Copied into one buffer,
+// the first snapshot of a run with three full 2,000-ID windows allocated
+// 175 KB more. A part points into a module's encBuf, which only this
+// method writes, and only under wmu, which persist holds until the parts
+// are written.
+func (s *Store) snapshotLocked(journal string) [][]byte {
 	names := make([]string, 0, len(s.modules))
-	size := 128
+	size := 192 + len(s.vendor) + len(s.instance) + len(journal)
 	for name, m := range s.modules {
 		names = append(names, name)
 		if m.enc == nil {
-			// The old encoding was copied into the last snapshot, nothing
-			// else points into it.
+			// The last snapshot's parts were written before it returned
+			// (see above): nothing else points into the old encoding.
 			m.enc = m.encode(m.encBuf[:0])
 			m.encBuf = m.enc
 		}
-		size += len(name) + len(m.enc) + 4
+		size += len(name) + 4
+	}
+	if s.pendOwner != nil {
+		size += len(s.pendOwner.BootID)
 	}
 	sort.Strings(names)
+	// Sized so that it does not grow (it would still be correct: a part
+	// already cut keeps pointing at the bytes it was cut from).
 	b := slices.Grow(s.wbuf[:0], size)
+	parts := s.wparts[:0]
+	cut := 0
+	part := func() {
+		parts = append(parts, b[cut:len(b):len(b)])
+		cut = len(b)
+	}
 	b = append(b, `{"version":`...)
 	b = strconv.AppendInt(b, Version, 10)
 	b = append(b, `,"vendor":`...)
@@ -693,7 +711,8 @@ func (s *Store) snapshotLocked(journal string) []byte {
 		}
 		b = appendString(b, name)
 		b = append(b, ':')
-		b = append(b, s.modules[name].enc...)
+		part()
+		parts = append(parts, s.modules[name].enc)
 	}
 	b = append(b, '}')
 	if s.pendOwner != nil && s.hasPendingLocked() {
@@ -706,8 +725,9 @@ func (s *Store) snapshotLocked(journal string) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, "}\n"...)
-	s.wbuf = b
-	return b
+	part()
+	s.wbuf, s.wparts = b, parts
+	return parts
 }
 
 func (m *modState) encode(b []byte) []byte {

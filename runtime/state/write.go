@@ -124,11 +124,12 @@ func (s *Store) step(name string, f *os.File) error {
 	return s.hook(name, f)
 }
 
-// writeAtomic writes data as the new file, synced, and guarantees that at
-// every instant either the old or the new file is complete at path (or, on
-// filesystems without hard links, at path.prev, which Open falls back to),
-// and that path.prev is always a synced file.
-func (s *Store) writeAtomic(data []byte) (err error) {
+// writeAtomic writes the parts of data, one after the other, as the new
+// file, synced, and guarantees that at every instant either the old or the
+// new file is complete at path (or, on filesystems without hard links, at
+// path.prev, which Open falls back to), and that path.prev is always a
+// synced file.
+func (s *Store) writeAtomic(data [][]byte) (err error) {
 	base := filepath.Base(s.path)
 	f, tmp, err := s.dir.CreateTemp(base + ".tmp-")
 	if err != nil {
@@ -143,8 +144,10 @@ func (s *Store) writeAtomic(data []byte) (err error) {
 			_ = s.dir.Remove(tmp)
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
-		return err
+	for _, part := range data {
+		if _, err = f.Write(part); err != nil {
+			return err
+		}
 	}
 	if err = s.step("written", f); err != nil {
 		return err
