@@ -26,11 +26,14 @@ tidy-check: ## go mod tidy must leave every go.mod unchanged
 	   if ! cmp -s go.mod /tmp/wodlekit-go.mod.$$$$; then echo "go mod tidy changes $$m/go.mod"; exit 1; fi) || exit 1; \
 	done; echo "go mod tidy: no change"
 
+# jsonrec's string kernel is SSE2 assembly on amd64: its pure-Go fallback
+# (every other GOARCH, and the purego tag) runs jsonrec's tests once more.
 .PHONY: test-go
 test-go: ## unit, conformance and end-to-end tests of every Go module (race detector on the runtime)
 	@cd runtime && CGO_ENABLED=1 GOWORK=off go test -race -count=1 ./...
 	@# The race detector changes what allocates: the allocation tests (named *Allocates*) skip under it.
 	@cd runtime && GOWORK=off go test -count=1 -run Allocates ./...
+	@cd runtime && GOWORK=off go test -tags purego -count=1 ./jsonrec/
 	@for m in $(filter-out runtime,$(GO_TEST_MODULES)); do \
 	  (cd $$m && GOWORK=off go test -count=1 ./...) || exit 1; \
 	done

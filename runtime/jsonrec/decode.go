@@ -148,6 +148,8 @@ type decoder struct {
 	arrays     []string
 	seen       []seen
 	violations []violation
+	// stops is where scan looks up the ends of strings (stops.go).
+	stops stopWindow
 }
 
 // DefaultMaxBytes bounds one page's body when Spec.MaxBytes is unset:

@@ -48,7 +48,8 @@ func refScanString(b []byte, i int) (end int, esc bool, err error) {
 	return i, esc, io.ErrUnexpectedEOF
 }
 
-// isStop is what stringStops and plainEnd look for, one byte at a time.
+// isStop is what stringStops and the stop bitmap look for, one byte at a
+// time.
 func isStop(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
 
 func errText(err error) string {
@@ -59,8 +60,9 @@ func errText(err error) string {
 }
 
 // checkString compares every way the decoder reads the string that starts
-// at b[i] == '"' with refScanString: scanString itself, plainEnd's
-// contract, and the scanner's own inline path, where the string is a value
+// at b[i] == '"' with refScanString: scanString itself, the stop
+// window's lookups (plainEnd, slowEnd), the scanner's scanString, and the
+// scanner's own inline path, where the string is a value
 // and where it is a member name (validate on the body from the string on,
 // with the same offsets: the bytes before i are whitespace).
 func checkString(t *testing.T, b []byte, i int) {
@@ -71,22 +73,11 @@ func checkString(t *testing.T, b []byte, i int) {
 		t.Fatalf("scanString(%q, %d) = %d, %v, %v; byte by byte %d, %v, %v", b, i, end, esc, err, wantEnd, wantEsc, wantErr)
 	}
 
-	p := plainEnd(b, i)
-	if p < i+1 || p > len(b) {
-		t.Fatalf("plainEnd(%q, %d) = %d, out of range", b, i, p)
-	}
-	checked := p // up to the stop found
-	if p == len(b) {
-		// None found: it may leave a tail of less than a word to
-		// scanString, no more.
-		checked = max(i+1, len(b)-7)
-	} else if !isStop(b[p]) {
-		t.Fatalf("plainEnd(%q, %d) = %d, %q is no stop", b, i, p, b[p])
-	}
-	for k := i + 1; k < checked; k++ {
-		if isStop(b[k]) {
-			t.Fatalf("plainEnd(%q, %d) = %d, passed the stop at %d", b, i, p, k)
-		}
+	checkStringEnd(t, b, i)
+	var d decoder
+	d.buf = b
+	if end, esc, err := d.scanString(i); end != wantEnd || esc != wantEsc || errText(err) != errText(wantErr) {
+		t.Fatalf("decoder.scanString(%q, %d) = %d, %v, %v; byte by byte %d, %v, %v", b, i, end, esc, err, wantEnd, wantEsc, wantErr)
 	}
 
 	// As a value: the string is the whole document when it ends b.

@@ -103,12 +103,12 @@ value:
 	}
 	switch c := b[i]; {
 	case c == '"':
-		end, esc := plainEnd(b, i), false
+		end, esc := d.stops.plainEnd(b, i), false
 		if end < len(b) && b[end] == '"' {
 			end++
 		} else {
 			var err error
-			if end, esc, err = scanString(d.buf, i); err != nil {
+			if end, esc, err = d.scanString(i); err != nil {
 				return end, err
 			}
 			b = d.buf
@@ -255,7 +255,7 @@ name:
 		return i, badChar(b, i, "where an object name is expected")
 	}
 	{
-		end, esc := plainEnd(b, i), false
+		end, esc := d.stops.plainEnd(b, i), false
 		if end <= len(b)-3 && b[end] == '"' && sepThen(binary.LittleEndian.Uint16(b[end+1:end+3]), ':') {
 			// Compact JSON, the usual case: the closing quote, the colon
 			// and the value, with one test of the body's end.
@@ -273,7 +273,7 @@ name:
 			end++
 		} else {
 			var err error
-			if end, esc, err = scanString(d.buf, i); err != nil {
+			if end, esc, err = d.scanString(i); err != nil {
 				return end, err
 			}
 			b = d.buf
@@ -387,24 +387,6 @@ func stringStops(x uint64) uint64 {
 	q := x ^ (lsb * 0x02) // the quote becomes 0x20, control bytes stay below it
 	s := x ^ (lsb * '\\') // the backslash becomes 0
 	return ((q - lsb*0x21) | (s - lsb)) &^ x & msb
-}
-
-// plainEnd returns the index of the first byte after b[i] == '"' that
-// ends a run of plain string bytes, eight at a time: the closing quote of
-// a string without escapes, the usual case, which the scanner takes
-// without a call. It stops short, before the last eight bytes of b or at
-// a backslash or control character, and scanString then reads the string
-// whole. An index stepping by eight, not a shrinking slice: reslicing cost
-// six instructions a word (the pointer masked so as never to point past
-// the end), and the loop, inlined in scanLoop, ran 33 instructions a word
-// where it now runs 22.
-func plainEnd(b []byte, i int) int {
-	for j := i + 1; j <= len(b)-8; j += 8 {
-		if m := stringStops(binary.LittleEndian.Uint64(b[j : j+8])); m != 0 {
-			return j + bits.TrailingZeros64(m)>>3
-		}
-	}
-	return len(b)
 }
 
 // scanString returns the index just past the string starting at b[i] ==
