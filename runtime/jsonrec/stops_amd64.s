@@ -3,17 +3,17 @@
 #include "textflag.h"
 
 // MARK sets the low sixteen bits of R to the string stops of the sixteen
-// bytes in X, as stopBytes does: a backslash (X9), or a byte that x^0x02
-// (X8) maps to 0x20 or below (the quote, the control bytes), whose
-// saturating subtraction of 0x20 (X10) is then zero (X11). X4 is scratch;
-// X is overwritten.
+// bytes in X. x^0x82 (X8) maps the control bytes to 0x80-0x9f and the
+// quote to 0xa0, as signed bytes the only values below -95 (X10); bytes
+// >= 0x80 become positive. So one signed compare finds both, and one
+// equality the backslash (X9). X4 and X5 are scratch; X is overwritten.
 #define MARK(X, R) \
-	MOVO     X, X4  \
-	PCMPEQB  X9, X4 \
-	PXOR     X8, X  \
-	PSUBUSB  X10, X \
-	PCMPEQB  X11, X \
-	POR      X4, X  \
+	MOVO     X, X4   \
+	PXOR     X8, X4  \
+	MOVO     X10, X5 \
+	PCMPGTB  X4, X5  \
+	PCMPEQB  X9, X   \
+	POR      X5, X   \
 	PMOVMSKB X, R
 
 // func stopBits(dst []byte, src []byte) int
@@ -32,16 +32,15 @@ TEXT ·stopBits(SB), NOSPLIT, $0-56
 	TESTQ CX, CX
 	JZ   done
 
-	MOVQ       $0x0202020202020202, AX
+	MOVQ       $0x8282828282828282, AX
 	MOVQ       AX, X8
 	PUNPCKLQDQ X8, X8
 	MOVQ       $0x5c5c5c5c5c5c5c5c, AX
 	MOVQ       AX, X9
 	PUNPCKLQDQ X9, X9
-	MOVQ       $0x2020202020202020, AX
+	MOVQ       $0xa1a1a1a1a1a1a1a1, AX // -95
 	MOVQ       AX, X10
 	PUNPCKLQDQ X10, X10
-	PXOR       X11, X11
 
 loop:
 	MOVOU 0(SI), X0
