@@ -6,33 +6,42 @@ import (
 )
 
 // The string stops of the body: the bytes that end a run of plain string
-// bytes (a quote, a backslash, a control character), found sixty-four at a
-// time by a vector kernel and kept as a bitmap, so that the scanner finds a
+// bytes (a quote, a backslash, a control character), marked 64 at a time
+// by a vector kernel as the bits of a bitmap, so that the scanner finds a
 // string's end with a load, a shift and a count of trailing zeros instead
 // of a word-at-a-time loop over the string's bytes.
 //
-// Why a vector kernel: the scanner's time is mostly strings, and the loop
-// of stringStops (plainEnd before this) spent 22 instructions per eight
-// bytes of string, its branch mispredicted once per string. The kernel
-// marks sixteen bytes with nine SSE2 instructions, branch-free over the
-// whole block; the scanner's lookup is branch-free for any string shorter
-// than 64 bytes (nearly every ID, timestamp and name). SSE2 only: it is
-// amd64's baseline (GOAMD64=v1), so there is no CPU detection and one code
-// path; AVX2 would halve the kernel's share, which is already small, at the
-// cost of a second path to test. Other architectures, and builds tagged
-// purego, use stopBitsGo (SWAR, eight bytes a step), tested against the
-// assembly on the same inputs.
+// Why a kernel: strings are most of a record, and the loop of stringStops
+// (the scanner's before this) ran 22 instructions per eight bytes of string
+// and mispredicted its exit about once a string. The kernel marks sixteen
+// bytes with seven SSE2 instructions, branch-free (stops_amd64.s, 10-13
+// GB/s on the project's VM); the lookup has no loop for a string under 57
+// bytes (IDs, timestamps, names). SSE2 only: it is amd64's baseline
+// (GOAMD64=v1), so there is no CPU detection and one path to test; the
+// kernel is under a tenth of the decode, so AVX2 would gain little. Other
+// architectures, and builds tagged purego, run the same scanner on
+// stopBitsGo (SWAR, eight bytes a step, about 4 GB/s), which the tests hold
+// to the assembly and to a byte-by-byte reference.
 //
-// Why a window, not a bitmap of the body: a bitmap of a whole page is a
-// sixty-fourth of it (16 KiB for a 1 MiB page, more for the 128 MiB page
-// bound), written once and read once, out of cache by the time the scanner
-// reaches its end. The decoder keeps instead the bitmap of the next 4 KiB
-// of body from where it was last needed (stopWindow, 520 bytes, which stays
-// in L1 with the body it describes): refilled as the scan passes its end,
-// it costs each decoder (a page's, validate's, ShapeOf's) the same fixed
-// memory whatever the body's size, and a refill every 4 KiB, about a
-// hundredth of the scan's time. The window is filled where a string starts
-// and never ahead of one: a body without strings costs nothing.
+// Why a window, not a bitmap of the body: a whole page's bitmap is a
+// sixty-fourth of it (16 KiB for 1 MiB, 2 MiB at the 128 MiB page bound),
+// written in one pass and out of cache by the time the scanner reads its
+// end. The decoder keeps instead the bitmap of the 4 KiB of body being
+// scanned (stopWindow, 520 bytes inside the decoder, so on the stack for
+// a page's decode as for validate and ShapeOf), refilled when a string
+// starts past it: fixed memory whatever the body, the bitmap and its body
+// in L1 while they are read, and each byte marked once. Filled only where
+// a string is looked up, never ahead of the scan.
+//
+// Measured against the word loop (docs/architecture.md section 6 has the
+// commands): BenchmarkDecodeOnePassword (1,000 1Password-shaped records,
+// 794 KB) 6.79 to 5.64 million instructions a page in jsonrec (-17%),
+// mispredicted branches 90,000 to 48,000 (cachegrind), CPU per page -14%
+// (median of 12 interleaved pair ratios, 0.86; an A/A pair 0.98);
+// BenchmarkDecodeReusing (one record shape repeated, which the word loop's
+// branches learn) 7.68 to 6.79 million instructions (-12%), its CPU within
+// the A/A spread. End to end, make bench's mix: 5-13% more events per CPU
+// second, peak RSS unchanged.
 
 // A stopWindow covers winBytes of body, aligned: a multiple of 8 keeps
 // each position's bit at a fixed place of its byte, and a window's base a
