@@ -40,8 +40,9 @@ import (
 // (median of 12 interleaved pair ratios, 0.86; an A/A pair 0.98);
 // BenchmarkDecodeReusing (one record shape repeated, which the word loop's
 // branches learn) 7.68 to 6.79 million instructions (-12%), its CPU within
-// the A/A spread. End to end, make bench's mix: 5-13% more events per CPU
-// second, peak RSS unchanged.
+// the A/A spread. End to end, make bench's mix: 6-8% more events per CPU
+// second (two orders of interleaved runs, geometric mean), peak RSS
+// unchanged.
 
 // A stopWindow covers winBytes of body, aligned: a multiple of 8 keeps
 // each position's bit at a fixed place of its byte, and a window's base a
