@@ -127,7 +127,16 @@ altered=$work/altered/wazuh-wodle-okta-1.2.0-1.x86_64.rpm
 mkdir -p "$work/altered"
 cp "$dist/wazuh-wodle-okta-1.2.0-1.x86_64.rpm" "$altered"
 # flip BYTE at OFFSET of FILE, keeping its size.
-flip() { printf '\x5a' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+# flip FILE OFFSET: change one byte of FILE, in place. Its complement, not a
+# fixed value: writing 0x5a left a package unchanged whenever its byte there
+# was 0x5a already (one build in 256), and apt then rightly installed it.
+flip() {
+	local old new
+	old=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((old ^ 0xff)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	new=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ "$new" != "$old" ] || { echo "flip: byte $2 of $1 is unchanged" >&2; return 1; }
+}
 flip "$altered" $(($(stat -c %s "$altered") / 2))
 out=$(rpmkeys --dbpath "$rpmdb" -Kv "$altered" 2>&1) && rc=0 || rc=$?
 check "rpm -K rejects an .rpm altered after signing" bash -c '[ "$1" != 0 ] && grep -q "BAD" <<<"$2"' _ "$rc" "$out"
