@@ -133,7 +133,7 @@ cp "$dist/wazuh-wodle-okta-1.2.0-1.x86_64.rpm" "$altered"
 flip() {
 	local old new
 	old=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	printf "$(printf '\\%03o' $((old ^ 0xff)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	printf '%b' "\\x$(printf %02x $((old ^ 0xff)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 	new=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
 	[ "$new" != "$old" ] || { echo "flip: byte $2 of $1 is unchanged" >&2; return 1; }
 }
