@@ -38,11 +38,25 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, r *http.Request, body []byte) error
 }
 
-// RateLimitPolicy tells how long to wait after a 429 (or other throttle
-// answer) when the standard Retry-After header says nothing, from vendor
+// RateLimitPolicy tells how long to wait after a 429 (or another throttle
+// answer: 503, or what a Throttler marks) when the standard Retry-After header says nothing, from vendor
 // headers or body. ok=false means "no opinion": the client's floor applies.
 type RateLimitPolicy interface {
 	RetryDelay(resp *http.Response, body []byte, now time.Time) (wait time.Duration, ok bool)
+}
+
+// Throttler is implemented by a RateLimitPolicy that knows the vendor's
+// throttle answers under another status than 429: Google answers a spent
+// per-minute quota with 403 and the reason rateLimitExceeded, the same
+// status as a refused permission. Do asks it about every error answer
+// other than 429 (which is always a throttle) before anything else; an
+// answer it marks is handled as a 429: counted as rate limited, then
+// Retry-After, the Policy's RetryDelay, the floor.
+type Throttler interface {
+	// Throttled reports whether the answer says "too many requests, wait
+	// and retry": a throttle that clears in seconds, never a quota that
+	// lasts the day.
+	Throttled(resp *http.Response, body []byte) bool
 }
 
 // Handler consumes a successful (2xx) response body. An error for which

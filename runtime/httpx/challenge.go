@@ -10,7 +10,8 @@ import (
 // section 8 and 9: 400 use_dpop_nonce from a token endpoint, 401 with
 // WWW-Authenticate: DPoP error="use_dpop_nonce" from a resource), or the
 // news that a cached token was revoked early. Do calls Challenge with every
-// error answer it would not otherwise retry (4xx other than 408 and 429).
+// error answer it would not otherwise retry (4xx other than 408, 429 and
+// what the Policy's Throttler marks as a throttle).
 type Challenger interface {
 	// Challenge reports whether the authenticator changed what it will
 	// send, so that the same request should be sent again at once. It must

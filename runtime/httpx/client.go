@@ -76,6 +76,11 @@ type Options struct {
 	// RetryFloor is the least wait after a 429 that carries no hint
 	// (default 30s): vendors such as Duo, 1Password and TAP send none.
 	RetryFloor time.Duration
+	// RetryFloorMax, when above RetryFloor, makes that wait double with
+	// each attempt of one Do, from RetryFloor up to RetryFloorMax (Google
+	// asks for 5 s, then 10 s, and so on); zero keeps every such wait at
+	// RetryFloor.
+	RetryFloorMax time.Duration
 	// Policy reads vendor rate-limit hints when Retry-After is absent; may be nil.
 	Policy RateLimitPolicy
 	// Logger receives one LevelTrace line per attempt and Debug lines on
@@ -118,6 +123,7 @@ func New(o Options) (*Client, error) {
 		{"BackoffBase", o.BackoffBase},
 		{"BackoffMax", o.BackoffMax},
 		{"RetryFloor", o.RetryFloor},
+		{"RetryFloorMax", o.RetryFloorMax},
 	} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("httpx: %s must not be negative, got %v", d.name, d.v))

@@ -33,9 +33,11 @@ type retryPlan struct {
 
 // Do sends req until it succeeds, fails for good, runs out of attempts,
 // or a needed wait does not fit before ctx's deadline; h reads a 2xx body.
-// 429 waits for Retry-After, then the Policy, then RetryFloor; 408 and 5xx
-// honour Retry-After (503 also the Policy) or back off exponentially;
-// other statuses return a *StatusError at once.
+// A throttle (429, or what the Policy's Throttler marks) waits for
+// Retry-After, then the Policy, then RetryFloor (growing up to
+// RetryFloorMax); 408 and 5xx honour Retry-After (503 also the Policy) or
+// back off exponentially; other statuses return a *StatusError at once,
+// unless the Authenticator's Challenger learned something from them.
 func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 	method := req.Method
 	if method == "" {
@@ -215,7 +217,8 @@ func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, 
 	if rerr != nil && se.Message == "" {
 		se.Message = "error body unreadable: " + sanitize(rerr.Error())
 	}
-	if !retryableStatus(resp.StatusCode) {
+	se.Throttled = c.throttled(resp, raw)
+	if !se.Throttled && !retryableStatus(resp.StatusCode) {
 		if p, ok := c.challengePlan(resp, raw, se); ok {
 			return p
 		}
@@ -223,7 +226,7 @@ func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, 
 	}
 
 	hint, hinted := retryAfter(resp.Header, c.o.Now())
-	if !hinted && c.o.Policy != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+	if !hinted && c.o.Policy != nil && (se.Throttled || resp.StatusCode == http.StatusServiceUnavailable) {
 		hint, hinted = c.o.Policy.RetryDelay(resp, raw, c.o.Now())
 		hint = max(hint, 0)
 	}
@@ -231,9 +234,10 @@ func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, 
 		se.RetryAfter = hint
 	}
 
-	if resp.StatusCode == http.StatusTooManyRequests {
+	if se.Throttled {
 		st.rateLimited()
-		p := retryPlan{err: se, retry: true, why: "rate limited (HTTP 429)"}
+		code := strconv.Itoa(resp.StatusCode)
+		p := retryPlan{err: se, retry: true, why: "rate limited (HTTP " + code + ")"}
 		switch {
 		case hinted:
 			// A zero or past hint (clock skew, Retry-After: 0) must
@@ -241,8 +245,8 @@ func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, 
 			p.asked = hint
 			p.need = max(hint, c.o.BackoffBase)
 		default:
-			p.why = "rate limited (HTTP 429, no hint; floor)"
-			p.need = c.o.RetryFloor
+			p.why = "rate limited (HTTP " + code + ", no hint; floor)"
+			p.need = c.floor(n)
 		}
 		p.wait = p.need + smallJitter(p.need)
 		return p
@@ -254,6 +258,26 @@ func (c *Client) attempt(ctx context.Context, n int, method string, u *url.URL, 
 		return p
 	}
 	return c.backoffPlan(n, se, resp.StatusCode)
+}
+
+// throttled reports whether an error answer is a throttle: every 429,
+// and what the Policy's Throttler marks.
+func (c *Client) throttled(resp *http.Response, body []byte) bool {
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return true
+	}
+	t, ok := c.o.Policy.(Throttler)
+	return ok && t.Throttled(resp, body)
+}
+
+// floor is the wait after the n-th attempt's hintless throttle: RetryFloor,
+// doubled per attempt up to RetryFloorMax when that is set above it.
+func (c *Client) floor(n int) time.Duration {
+	d := c.o.RetryFloor
+	for i := 1; i < n && d < c.o.RetryFloorMax; i++ {
+		d *= 2
+	}
+	return max(min(d, c.o.RetryFloorMax), c.o.RetryFloor)
 }
 
 // backoffPlan is capped exponential backoff with full jitter: clients that

@@ -48,6 +48,10 @@ type StatusError struct {
 	// tells its refusals apart by a field Message does not keep (Google's
 	// error reasons). Error never prints it.
 	Body []byte
+	// Throttled is set when Do handled the answer as a throttle: a 429,
+	// or another status the Policy's Throttler marked (Google's 403
+	// rateLimitExceeded). Such an error is retryable, as a 429 is.
+	Throttled bool
 }
 
 // Error reads "POST /api/v2/auditevents: HTTP 401 Unauthorized: <vendor message>".
@@ -75,7 +79,8 @@ func retryableStatus(code int) bool {
 }
 
 // IsRetryable reports whether err is transient: network errors, resets,
-// an unexpected EOF mid-body, timeouts, and StatusErrors for 408, 429, 5xx.
+// an unexpected EOF mid-body, timeouts, and StatusErrors for 408, 429, 5xx
+// and the throttles a Throttler marked.
 // TLS verification failures, ErrDeadline and cancellation are not.
 func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, ErrDeadline) || errors.Is(err, context.Canceled) {
@@ -83,7 +88,7 @@ func IsRetryable(err error) bool {
 	}
 	var se *StatusError
 	if errors.As(err, &se) {
-		return retryableStatus(se.Code)
+		return se.Throttled || retryableStatus(se.Code)
 	}
 	// A certificate or protocol problem does not heal by retrying; saying
 	// so at once points the admin at the CA file or the proxy.

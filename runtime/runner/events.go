@@ -73,10 +73,12 @@ func classify(err error) (string, int) {
 	switch {
 	case errors.As(err, &se):
 		switch {
+		// A throttle under 403 (Google's rateLimitExceeded, marked by the
+		// vendor's Throttler) is a spent quota, not a refused credential.
+		case se.Code == 429 || se.Throttled:
+			return kindRateLimit, se.Code
 		case se.Code == 401 || se.Code == 403:
 			return kindAuth, se.Code
-		case se.Code == 429:
-			return kindRateLimit, se.Code
 		}
 		return kindHTTP, se.Code
 	case errors.Is(err, httpx.ErrDeadline), errors.Is(err, context.DeadlineExceeded):

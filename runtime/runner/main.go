@@ -324,6 +324,7 @@ func (s *setup) client(v Vendor) (*httpx.Client, error) {
 		ProxyURL:              s.cfg.ProxyURL,
 		CAFile:                s.cfg.CAFile,
 		RetryFloor:            v.RetryFloor,
+		RetryFloorMax:         v.RetryFloorMax,
 		MaxAttempts:           s.cfg.RetryAttempts,
 		BackoffBase:           s.cfg.RetryBackoff,
 		Policy:                v.RateLimit,

@@ -75,10 +75,16 @@ type Vendor struct {
 	// request. Never done before a page that asks for a Wait or would pass
 	// a per-run cap.
 	Prefetch bool
-	// RateLimit is the vendor's 429 policy; nil uses Retry-After and the floor.
+	// RateLimit is the vendor's 429 policy; nil uses Retry-After and the
+	// floor. It may also be an httpx.Throttler, marking the vendor's
+	// throttle answers under other statuses (Google's 403).
 	RateLimit httpx.RateLimitPolicy
-	// RetryFloor is the minimum wait after a 429 that carries no hint.
+	// RetryFloor is the minimum wait after a throttle that carries no hint.
 	RetryFloor time.Duration
+	// RetryFloorMax, when above RetryFloor, makes that wait double with
+	// each attempt of a request, up to it (httpx.Options.RetryFloorMax);
+	// zero keeps it constant.
+	RetryFloorMax time.Duration
 	// Modules builds the vendor's modules for one run, in the order they
 	// are listed and summarised. It must make no network call.
 	Modules func(env *Env) ([]Module, error)
