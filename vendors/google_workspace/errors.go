@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/wodlekit/wodlekit/runtime/httpx"
 )
@@ -18,6 +20,9 @@ type APIError struct {
 	Status  string
 	// Reasons are errors[].reason and details[].reason, in order.
 	Reasons []string
+	// QuotaLimits are the details' metadata.quota_limit: the quota a
+	// google.rpc.ErrorInfo says was spent ("ReadsPerMinutePerProject").
+	QuotaLimits []string
 }
 
 // ParseAPIError reads Google's error body; ok is false for anything else.
@@ -31,7 +36,10 @@ func ParseAPIError(body []byte) (APIError, bool) {
 				Reason string `json:"reason"`
 			} `json:"errors"`
 			Details []struct {
-				Reason string `json:"reason"`
+				Reason   string `json:"reason"`
+				Metadata struct {
+					QuotaLimit string `json:"quota_limit"`
+				} `json:"metadata"`
 			} `json:"details"`
 		} `json:"error"`
 	}
@@ -48,6 +56,9 @@ func ParseAPIError(body []byte) (APIError, bool) {
 		if d.Reason != "" {
 			e.Reasons = append(e.Reasons, d.Reason)
 		}
+		if d.Metadata.QuotaLimit != "" {
+			e.QuotaLimits = append(e.QuotaLimits, d.Metadata.QuotaLimit)
+		}
 	}
 	return e, true
 }
@@ -55,6 +66,53 @@ func ParseAPIError(body []byte) (APIError, bool) {
 // Has reports whether Google gave one of the reasons.
 func (e APIError) Has(reasons ...string) bool {
 	return slices.ContainsFunc(e.Reasons, func(r string) bool { return slices.Contains(reasons, r) })
+}
+
+// Google's reasons for a spent quota. A throttle clears within the
+// minute: the legacy usageLimits reasons rateLimitExceeded (the project's
+// rate) and userRateLimitExceeded (the per-user rate), and the
+// google.rpc.ErrorInfo reason RATE_LIMIT_EXCEEDED, which Google's
+// ErrorReason reference defines as "not enough rate quota" with
+// per-minute limits as its examples (ReadsPerMinutePerProject). A daily
+// quota lasts until it resets: dailyLimitExceeded, and quotaExceeded,
+// which Google's pages use for daily, concurrent and per-resource limits,
+// never as a per-minute one; a rate quota counted per day
+// (RATE_LIMIT_EXCEEDED with a quota_limit "...PerDay...") is daily too.
+var (
+	throttleReasons = []string{"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"}
+	dailyReasons    = []string{"dailyLimitExceeded", "quotaExceeded"}
+)
+
+// Throttle reports whether the answer is a per-minute throttle, worth
+// waiting out within the run; a daily quota is not, even beside one.
+func (e APIError) Throttle() bool {
+	if e.Has(dailyReasons...) {
+		return false
+	}
+	for _, l := range e.QuotaLimits {
+		if strings.Contains(strings.ToLower(l), "perday") {
+			return false
+		}
+	}
+	return e.Has(throttleReasons...)
+}
+
+// ratePolicy is the vendor's httpx.RateLimitPolicy and httpx.Throttler:
+// Google answers a per-minute throttle with 403 as often as with 429, and
+// Do retries it as a 429 only when told.
+type ratePolicy struct{}
+
+// RetryDelay has no opinion: Retry-After, then the floor (RetryFloor,
+// doubling up to RetryFloorMax, as Google's limits page asks).
+func (ratePolicy) RetryDelay(*http.Response, []byte, time.Time) (time.Duration, bool) {
+	return 0, false
+}
+
+// Throttled implements httpx.Throttler: a Google error answer whose
+// reasons are a per-minute throttle's.
+func (ratePolicy) Throttled(_ *http.Response, body []byte) bool {
+	e, ok := ParseAPIError(body)
+	return ok && e.Throttle()
 }
 
 // explain adds what to do to a Reports API refusal; the status error stays

@@ -105,11 +105,19 @@ func FuzzErrorBodies(f *testing.F) {
 	f.Add([]byte(`{"error":{"code":403,"message":"m","errors":[{"reason":"accessNotConfigured"}],"status":"PERMISSION_DENIED","details":[{"reason":"SERVICE_DISABLED"}]}}`))
 	f.Add([]byte(`{"error":"unauthorized_client","error_description":"Client is unauthorized"}`))
 	f.Add([]byte(`{"error":null}`))
+	f.Add([]byte(`{"error":{"code":403,"errors":[{"domain":"usageLimits","reason":"rateLimitExceeded"}],"details":[{"reason":"RATE_LIMIT_EXCEEDED","metadata":{"quota_limit":"ReadsPerDayPerProject"}}]}}`))
 	f.Add([]byte(`15m,drive=1h`))
 	f.Add([]byte(`x=1m`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if e, ok := ParseAPIError(raw); ok && e.Has() {
 			t.Fatal("Has() with no reason is true")
+		}
+		// A throttle is never a daily quota, and only a Google error is one.
+		if e, ok := ParseAPIError(raw); e.Throttle() && (!ok || !e.Has(throttleReasons...) || e.Has(dailyReasons...)) {
+			t.Fatalf("Throttle() true for %+v (parsed %v)", e, ok)
+		}
+		if (ratePolicy{}).Throttled(nil, raw) != func() bool { e, ok := ParseAPIError(raw); return ok && e.Throttle() }() {
+			t.Fatal("the policy disagrees with ParseAPIError")
 		}
 		if code, _, ok := ParseTokenError(raw); ok && code == "" {
 			t.Fatal("an error answer without a code")

@@ -33,9 +33,14 @@ const (
 	// RequestsPerMinute paces the collector well inside the Reports API's
 	// per-project quota (the Cloud console shows the project's own).
 	RequestsPerMinute = 240
-	// RetryFloor: Google asks clients to wait about 5 seconds before
-	// retrying a throttled request when it says nothing more.
+	// RetryFloor: Google's limits page for the Reports API asks a client
+	// to wait 5 seconds before retrying a throttled request, and to
+	// double the wait if the retry fails too (RetryFloorMax).
 	RetryFloor = 5 * time.Second
+	// RetryFloorMax caps the doubling at a minute, the span of the
+	// per-minute quotas: with the default 5 attempts the waits are 5, 10,
+	// 20 and 40 s, past a whole quota minute.
+	RetryFloorMax = time.Minute
 )
 
 // Applications are the modules, in the order they run and are summarised,
@@ -162,6 +167,9 @@ func New() runner.Vendor {
 		Settings:          &Settings{},
 		RequestsPerMinute: RequestsPerMinute,
 		RetryFloor:        RetryFloor,
+		RetryFloorMax:     RetryFloorMax,
+		// Google answers a per-minute throttle with 403 as well as 429.
+		RateLimit: ratePolicy{},
 		Auth: func(env *runner.Env) (httpx.Authenticator, error) {
 			s, err := runner.SettingsOf[Settings](env)
 			if err != nil {

@@ -53,6 +53,16 @@ const (
 	// RefuseAPIDisabled: the Admin SDK API is not enabled in the key's
 	// project (403 accessNotConfigured, SERVICE_DISABLED).
 	RefuseAPIDisabled = "api_disabled"
+	// RefuseDailyLimit: the project's daily quota is spent (403
+	// dailyLimitExceeded, usageLimits): it lasts until the quota resets.
+	RefuseDailyLimit = "daily_limit"
+)
+
+// ThrottleRateLimit and ThrottleUserRateLimit are the reasons of Google's
+// per-minute throttles (403, usageLimits) a fake answers (Throttles).
+const (
+	ThrottleRateLimit     = "rateLimitExceeded"
+	ThrottleUserRateLimit = "userRateLimitExceeded"
 )
 
 // Options configures a fake.
@@ -67,6 +77,12 @@ type Options struct {
 	AccessToken string
 	// Refuse, when set, is one of the Refuse* answers.
 	Refuse string
+	// Throttles, when above zero, answers that many Reports API requests
+	// with Google's per-minute throttle (403, ThrottleReason) before it
+	// serves them again, as a spent per-minute quota clears.
+	Throttles int
+	// ThrottleReason is the throttles' reason; "" is ThrottleRateLimit.
+	ThrottleReason string
 	// Events is the initial backlog per application; Start and Span
 	// place it in time.
 	Events int
@@ -89,6 +105,8 @@ type API struct {
 	gen     *fakekit.Gen
 	backlog map[string]*fakekit.Backlog
 	tokens  int
+	// throttled counts the throttles answered (Options.Throttles).
+	throttled int
 }
 
 var _ fakekit.Fake = (*API)(nil)
@@ -234,6 +252,18 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, now time.Time) {
 	case RefuseAPIDisabled:
 		serviceDisabled(w)
 		return
+	case RefuseDailyLimit:
+		usageLimits(w, "dailyLimitExceeded", "Daily Limit Exceeded")
+		return
+	}
+	if a.throttled < a.o.Throttles {
+		a.throttled++
+		reason, msg := ThrottleRateLimit, "Rate Limit Exceeded"
+		if a.o.ThrottleReason == ThrottleUserRateLimit {
+			reason, msg = ThrottleUserRateLimit, "User Rate Limit Exceeded"
+		}
+		usageLimits(w, reason, msg)
+		return
 	}
 	q := r.URL.Query()
 	start, err1 := parseTime(q.Get("startTime"), time.Time{})
@@ -346,6 +376,20 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z
 func apiError(w http.ResponseWriter, status int, reason, msg, st string) {
 	fakekit.WriteJSON(w, status, fakekit.Object("error", fakekit.Object("code", status, "message", msg,
 		"errors", []any{fakekit.Object("message", msg, "domain", "global", "reason", reason)}, "status", st)))
+}
+
+// usageLimits is Google's 403 for a spent quota: the legacy usageLimits
+// domain and reason, the status of a refused permission.
+func usageLimits(w http.ResponseWriter, reason, msg string) {
+	fakekit.WriteJSON(w, http.StatusForbidden, fakekit.Object("error", fakekit.Object("code", 403, "message", msg,
+		"errors", []any{fakekit.Object("message", msg, "domain", "usageLimits", "reason", reason)}, "status", "PERMISSION_DENIED")))
+}
+
+// Throttled is how many throttles the fake answered (Options.Throttles).
+func (a *API) Throttled() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.throttled
 }
 
 // serviceDisabled is Google's answer when the API is off in the project.
