@@ -39,8 +39,9 @@ type Authenticator interface {
 }
 
 // RateLimitPolicy tells how long to wait after a 429 (or another throttle
-// answer: 503, or what a Throttler marks) when the standard Retry-After header says nothing, from vendor
-// headers or body. ok=false means "no opinion": the client's floor applies.
+// answer: 503, or what a Throttler marks) when the standard Retry-After
+// header says nothing, from vendor headers or body. ok=false means "no
+// opinion": the client's floor applies.
 type RateLimitPolicy interface {
 	RetryDelay(resp *http.Response, body []byte, now time.Time) (wait time.Duration, ok bool)
 }

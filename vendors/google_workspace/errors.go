@@ -98,8 +98,8 @@ func (e APIError) Throttle() bool {
 }
 
 // ratePolicy is the vendor's httpx.RateLimitPolicy and httpx.Throttler:
-// Google answers a per-minute throttle with 403 as often as with 429, and
-// Do retries it as a 429 only when told.
+// Google answers a per-minute throttle with 403 as well as 429, and Do
+// retries a 403 as a 429 only when told.
 type ratePolicy struct{}
 
 // RetryDelay has no opinion: Retry-After, then the floor (RetryFloor,
