@@ -70,7 +70,15 @@ const (
 // classify names the kind of a module error and its HTTP status.
 func classify(err error) (string, int) {
 	var se *httpx.StatusError
+	var qe *quotaError
 	switch {
+	case errors.As(err, &qe):
+		// Before the status: a daily quota comes as a 403, which would
+		// read as a refused credential.
+		if errors.As(err, &se) {
+			return kindRateLimit, se.Code
+		}
+		return kindRateLimit, 0
 	case errors.As(err, &se):
 		switch {
 		// A throttle under 403 (Google's rateLimitExceeded, marked by the
@@ -129,6 +137,24 @@ type authError struct{ err error }
 
 func (e *authError) Error() string { return e.err.Error() }
 func (e *authError) Unwrap() error { return e.err }
+
+// quotaError marks a vendor quota that is spent until it resets (a daily
+// limit): retrying within the run would not clear it, so it is not a
+// throttle, yet it is no refused credential either, whatever its status.
+type quotaError struct{ err error }
+
+func (e *quotaError) Error() string { return e.err.Error() }
+func (e *quotaError) Unwrap() error { return e.err }
+
+// QuotaError wraps err as a spent quota that lasts past the run: a
+// rate_limit error event whatever the HTTP status (Google's 403
+// dailyLimitExceeded).
+func QuotaError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &quotaError{err}
+}
 
 // AuthError wraps err as a refusal of the credentials or their permissions
 // that came without an HTTP error status.

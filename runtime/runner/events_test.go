@@ -22,6 +22,8 @@ func TestClassify(t *testing.T) {
 		{"throttled 403 (Google's rateLimitExceeded)", fmt.Errorf("after 5 attempts: %w", &httpx.StatusError{Code: 403, Throttled: true}), kindRateLimit, 403},
 		{"throttle past the deadline", fmt.Errorf("wait: %w; last answer: %w", httpx.ErrDeadline, &httpx.StatusError{Code: 403, Throttled: true}), kindRateLimit, 403},
 		{"status 403", &httpx.StatusError{Code: 403}, kindAuth, 403},
+		{"daily quota under 403 (Google's dailyLimitExceeded)", fmt.Errorf("GET /x: %w", QuotaError(fmt.Errorf("%w: quota spent", &httpx.StatusError{Code: 403}))), kindRateLimit, 403},
+		{"quota without a status", QuotaError(errors.New("daily limit")), kindRateLimit, 0},
 		{"refusal in a 200 body", AuthError(refused), kindAuth, 0},
 		{"wrapped refusal", fmt.Errorf("GET /x: %w", AuthError(refused)), kindAuth, 0},
 		{"decode", DecodeError(errors.New("bad")), kindDecode, 0},
@@ -37,6 +39,9 @@ func TestClassify(t *testing.T) {
 	}
 	if AuthError(nil) != nil {
 		t.Fatal("AuthError(nil) is not nil")
+	}
+	if QuotaError(nil) != nil {
+		t.Fatal("QuotaError(nil) is not nil")
 	}
 	if !errors.Is(AuthError(refused), refused) {
 		t.Fatal("AuthError does not unwrap")

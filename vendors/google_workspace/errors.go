@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wodlekit/wodlekit/runtime/httpx"
+	"github.com/wodlekit/wodlekit/runtime/runner"
 )
 
 // APIError is Google's error model:
@@ -130,8 +131,14 @@ func (m *activities) explain(err error) error {
 	switch {
 	case ae.Has("accessNotConfigured", "SERVICE_DISABLED"):
 		fix = "the Admin SDK API is not enabled in the service account's Google Cloud project: enable it (Cloud console > APIs & Services > Library > Admin SDK API) and wait a few minutes"
-	case ae.Has("rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded", "RATE_LIMIT_EXCEEDED"):
+	case ae.Throttle():
+		// Retried within the run (ratePolicy) until the attempts or the
+		// deadline ran out.
 		fix = "the project's Reports API quota is spent: the next run continues; lower GWS_REQUESTS_PER_MINUTE if it keeps happening"
+	case ae.Has(throttleReasons...) || ae.Has(dailyReasons...):
+		// A quota counted per day: a spent quota, not a refused
+		// credential, though Google answers it with 403.
+		return runner.QuotaError(fmt.Errorf("%w: the project's daily Reports API quota is spent: the next run after it resets continues from the saved cursor; raise the quota in the Google Cloud console if it keeps happening", err))
 	case se.Code == http.StatusForbidden:
 		fix = fmt.Sprintf("GWS_DELEGATED_ADMIN (%s) may not read the audit log: use a super admin, or give the admin a role with the Reports privilege", m.admin)
 	case se.Code == http.StatusUnauthorized:

@@ -83,8 +83,8 @@ func TestGolden(t *testing.T) {
 
 // TestGoldenErrors pins the error events and summaries the rules single
 // out: a delegation refused at the token endpoint, the API not enabled
-// (403), Google's quota spent (429 past the retries), a page off the
-// contract.
+// (403), Google's quota spent (429 past the retries), a daily quota spent
+// (403, not retried), a page off the contract.
 func TestGoldenErrors(t *testing.T) {
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	now := func() time.Time { return start.Add(12 * time.Hour) }
@@ -96,6 +96,7 @@ func TestGoldenErrors(t *testing.T) {
 		{fakeapi.RefuseDelegation, "login", nil},
 		{fakeapi.RefuseAPIDisabled, "admin", nil},
 		{"", "token", &wodletest.Fault{Path: fakeapi.PathPrefix + "token", Status: 429, Body: `{"error":{"code":429,"message":"Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'admin.googleapis.com'.","errors":[{"reason":"rateLimitExceeded"}],"status":"RESOURCE_EXHAUSTED"}}`}},
+		{fakeapi.RefuseDailyLimit, "saml", nil},
 		{"", "drive", &wodletest.Fault{Path: fakeapi.PathPrefix + "drive", Status: 200, Body: `{"error":{"code":503,"message":"The service is currently unavailable."}}`}},
 	} {
 		api := newAPI(fakeapi.Options{Events: 3, Seed: 7, Start: start, Span: 6 * time.Hour, Now: now, Refuse: tc.refuse})

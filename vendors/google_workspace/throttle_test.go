@@ -69,7 +69,7 @@ func TestThrottlesWithinTheRun(t *testing.T) {
 	}{
 		{"two 403 rateLimitExceeded then success", fakeapi.Options{Throttles: 2}, "5", 3, 5, "2", "", ""},
 		{"two 403 userRateLimitExceeded then success", fakeapi.Options{Throttles: 2, ThrottleReason: "userRateLimitExceeded"}, "5", 3, 5, "2", "", ""},
-		{"403 dailyLimitExceeded", fakeapi.Options{Refuse: fakeapi.RefuseDailyLimit}, "5", 1, 0, "0", "auth", "HTTP 403 Forbidden: 403: Daily Limit Exceeded: the project's Reports API quota is spent"},
+		{"403 dailyLimitExceeded", fakeapi.Options{Refuse: fakeapi.RefuseDailyLimit}, "5", 1, 0, "0", "rate_limit", "HTTP 403 Forbidden: 403: Daily Limit Exceeded: the project's daily Reports API quota is spent: the next run after it resets continues"},
 		{"403 forbidden", fakeapi.Options{Refuse: fakeapi.RefuseNotAdmin}, "5", 1, 0, "0", "auth", "may not read the audit log"},
 		{"throttles past the attempts", fakeapi.Options{Throttles: 10}, "3", 3, 0, "3", "rate_limit", "after 3 attempts: GET " + fakeapi.PathPrefix + "login: HTTP 403 Forbidden: 403: Rate Limit Exceeded: the project's Reports API quota is spent"},
 	}
