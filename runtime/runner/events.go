@@ -70,16 +70,15 @@ const (
 // classify names the kind of a module error and its HTTP status.
 func classify(err error) (string, int) {
 	var se *httpx.StatusError
-	var qe *quotaError
+	hasStatus := errors.As(err, &se)
+	var m *marked
+	isMarked := errors.As(err, &m)
 	switch {
-	case errors.As(err, &qe):
+	case isMarked && m.kind == kindRateLimit && hasStatus:
 		// Before the status: a daily quota comes as a 403, which would
 		// read as a refused credential.
-		if errors.As(err, &se) {
-			return kindRateLimit, se.Code
-		}
-		return kindRateLimit, 0
-	case errors.As(err, &se):
+		return kindRateLimit, se.Code
+	case hasStatus:
 		switch {
 		// A throttle under 403 (Google's rateLimitExceeded, marked by the
 		// vendor's Throttler) is a spent quota, not a refused credential.
@@ -91,14 +90,8 @@ func classify(err error) (string, int) {
 		return kindHTTP, se.Code
 	case errors.Is(err, httpx.ErrDeadline), errors.Is(err, context.DeadlineExceeded):
 		return kindDeadline, 0
-	}
-	var ae *authError
-	if errors.As(err, &ae) {
-		return kindAuth, 0
-	}
-	var de *decodeError
-	if errors.As(err, &de) {
-		return kindDecode, 0
+	case isMarked:
+		return m.kind, 0
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || httpx.IsRetryable(err) {
@@ -115,52 +108,35 @@ func classify(err error) (string, int) {
 	return kindModule, 0
 }
 
-// decodeError marks page decoding failures (invalid or truncated JSON,
-// unexpected shape) for precise error events.
-type decodeError struct{ err error }
+// marked is an error a vendor or the runner gave its kind, where neither
+// an HTTP status nor the error's type tells it: a page that breaks the
+// contract, a refusal in the body of a success, a quota answered with 403.
+type marked struct {
+	kind string
+	err  error
+}
 
-func (e *decodeError) Error() string { return e.err.Error() }
-func (e *decodeError) Unwrap() error { return e.err }
+func (e *marked) Error() string { return e.err.Error() }
+func (e *marked) Unwrap() error { return e.err }
 
-// DecodeError wraps err as a page-decoding failure.
-func DecodeError(err error) error {
+func mark(kind string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return &decodeError{err}
+	return &marked{kind, err}
 }
 
-// authError marks a refusal of the credentials or their permissions that
-// the vendor answered in the body of a success (Slack's {"ok":false} with
-// HTTP 200): an auth error event like a 401 or 403, without a status.
-type authError struct{ err error }
-
-func (e *authError) Error() string { return e.err.Error() }
-func (e *authError) Unwrap() error { return e.err }
-
-// quotaError marks a vendor quota that is spent until it resets (a daily
-// limit): retrying within the run would not clear it, so it is not a
-// throttle, yet it is no refused credential either, whatever its status.
-type quotaError struct{ err error }
-
-func (e *quotaError) Error() string { return e.err.Error() }
-func (e *quotaError) Unwrap() error { return e.err }
-
-// QuotaError wraps err as a spent quota that lasts past the run: a
-// rate_limit error event whatever the HTTP status (Google's 403
-// dailyLimitExceeded).
-func QuotaError(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &quotaError{err}
-}
+// DecodeError wraps err as a page-decoding failure (invalid or truncated
+// JSON, unexpected shape): a decode error event.
+func DecodeError(err error) error { return mark(kindDecode, err) }
 
 // AuthError wraps err as a refusal of the credentials or their permissions
-// that came without an HTTP error status.
-func AuthError(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &authError{err}
-}
+// that came without an HTTP error status (Slack's {"ok":false} with HTTP
+// 200): an auth error event like a 401 or 403, without a status.
+func AuthError(err error) error { return mark(kindAuth, err) }
+
+// QuotaError wraps err as a spent quota that lasts past the run (a daily
+// limit: retrying within the run would not clear it, so it is no
+// throttle): a rate_limit error event whatever the HTTP status, where
+// Google's 403 dailyLimitExceeded would read as a refused credential.
+func QuotaError(err error) error { return mark(kindRateLimit, err) }
