@@ -385,13 +385,6 @@ func usageLimits(w http.ResponseWriter, reason, msg string) {
 		"errors", []any{fakekit.Object("message", msg, "domain", "usageLimits", "reason", reason)}, "status", "PERMISSION_DENIED")))
 }
 
-// Throttled is how many throttles the fake answered (Options.Throttles).
-func (a *API) Throttled() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.throttled
-}
-
 // serviceDisabled is Google's answer when the API is off in the project.
 func serviceDisabled(w http.ResponseWriter) {
 	msg := "Admin SDK API has not been used in project 123456789012 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/admin.googleapis.com/overview?project=123456789012 then retry."
