@@ -68,6 +68,9 @@ func TestDecodeContract(t *testing.T) {
 		{"Google items omitted and kind absent", google, `{"etag":"x"}`, []string{`"kind"`, "absent"}},
 		{"Google error body", google, `{"error":{"code":403,"message":"no"}}`, []string{`"kind"`, "absent"}},
 		{"Google body an empty array", google, `[]`, []string{"the response", "array"}},
+		{"1Password a record that is a string", onePassword, `{"cursor":"c","has_more":true,"items":[ ""]}`, []string{`record 0 of "items"`, "string", "not an object"}},
+		{"1Password a second record that is a number", onePassword, `{"cursor":"c","has_more":true,"items":[{"uuid":"a"},7]}`, []string{`record 1 of "items"`, "number", "not an object"}},
+		{"Okta a record that is null", okta, `[null]`, []string{"record 0 of the response", "null", "not an object"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

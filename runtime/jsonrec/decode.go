@@ -296,7 +296,9 @@ func (d *decoder) records(i int, path, kind string, depth int) (int, error) {
 			if end, _, _, err := d.scan(i, depth+1, nil); err != nil {
 				return end, err
 			}
-			return i, fmt.Errorf("record %d of %s is a JSON %s, not an object", n, describePath(path), kindName(b[i]))
+			// Valid JSON in the wrong shape: a contract violation like an
+			// absent array, which the module reports, never retries.
+			return i, fmt.Errorf("%w: record %d of %s is a JSON %s, not an object", ErrContract, n, describePath(path), kindName(b[i]))
 		}
 		var caps []span
 		if nf > 0 {
